@@ -1,0 +1,81 @@
+"""Evaluate rules against a snapshot: results -> findings, with isolation per rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from audit.findings import AuditResult, Finding, Resource, Result, Status
+from audit.model import Snapshot
+from audit.rules import all_rules
+from audit.rules.registry import Context, Rule
+from audit.settings import Settings
+
+
+def _account(snapshot: Snapshot) -> Resource:
+    acct = snapshot.meta.account_id
+    return Resource("account", acct, f"arn:{snapshot.meta.partition}:iam::{acct}:root")
+
+
+def _gap_reason(snapshot: Snapshot, rule: Rule) -> str | None:
+    reasons = []
+    for part in rule.meta.requires:
+        for gap in snapshot.part_gaps(part):
+            where = f" in {gap.region}" if gap.region else ""
+            detail = f": {gap.message}" if gap.message else ""
+            reasons.append(f"{gap.api}{where} {gap.status.value}{detail}")
+    if not reasons:
+        return None
+    return "not collected: " + "; ".join(reasons)
+
+
+def _to_finding(rule: Rule, result: Result, settings: Settings) -> Finding:
+    meta = rule.meta
+    severity = settings.severity_overrides.get(meta.id, result.severity or meta.severity)
+    return Finding(
+        rule_id=meta.id,
+        title=meta.title,
+        status=result.status,
+        severity=severity,
+        resource_type=result.resource.type,
+        resource_name=result.resource.name,
+        resource_arn=result.resource.arn,
+        message=result.message,
+        controls=meta.controls,
+        remediation=meta.remediation,
+        details=result.details,
+    )
+
+
+def evaluate_rule(rule: Rule, snapshot: Snapshot, ctx: Context) -> list[Result]:
+    """Run one rule; missing data, a crash or an empty verdict each become a result."""
+    account = _account(snapshot)
+    reason = _gap_reason(snapshot, rule)
+    if reason is not None:
+        return [Result.not_assessed(account, reason)]
+    try:
+        results = list(rule.check(snapshot, ctx))
+    except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the audit
+        return [Result(Status.ERROR, account, f"rule failed: {type(exc).__name__}: {exc}")]
+    if not results:
+        # Nothing to judge (e.g. no console users): the control holds for the account.
+        return [Result.passed(account, "No applicable resources in this account.")]
+    return results
+
+
+def evaluate(
+    snapshot: Snapshot,
+    as_of: datetime | None = None,
+    settings: Settings | None = None,
+    rules: Iterable[Rule] | None = None,
+) -> AuditResult:
+    settings = settings or Settings()
+    when = as_of or snapshot.meta.collected_at
+    ctx = Context(as_of=when, thresholds=settings.thresholds)
+    chosen = list(rules) if rules is not None else all_rules()
+    findings: list[Finding] = []
+    for rule in chosen:
+        if rule.meta.id in settings.disabled_rules:
+            continue
+        findings.extend(_to_finding(rule, r, settings) for r in evaluate_rule(rule, snapshot, ctx))
+    return AuditResult(as_of=when, findings=tuple(findings))

@@ -1,0 +1,155 @@
+"""Rules about IAM users' passwords, MFA and access keys (from the credential report)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from audit.findings import Result, Severity
+from audit.model import PART_CREDENTIAL_REPORT, CredentialRow, Sentinel, Snapshot
+from audit.rules._resources import day, iam_user_rows, user_resource
+from audit.rules.controls import cis, hub
+from audit.rules.registry import Context, rule
+
+
+@rule(
+    id="user-console-mfa",
+    title="Every IAM user with a console password has MFA",
+    severity=Severity.HIGH,
+    controls=cis("1.10", "1.10", "1.9", "2.9") + hub(5, 19),
+    rationale=(
+        "A console password alone falls to phishing and reuse; MFA stops a stolen password "
+        "from being enough to sign in."
+    ),
+    remediation=(
+        "Ask the user to enrol an MFA device (IAM console > Users > USER > Security credentials > "
+        "Assign MFA device), or remove the console password if it is not needed: "
+        "aws iam delete-login-profile --user-name USER"
+    ),
+    requires=(PART_CREDENTIAL_REPORT,),
+    resource_type="user",
+)
+def user_console_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    for row in iam_user_rows(snap):
+        if row.password_enabled is None:
+            yield Result.not_assessed(
+                user_resource(row), f"{row.user}: password_enabled is not reported."
+            )
+        elif not row.password_enabled:
+            continue  # no console access: the control does not apply
+        elif row.mfa_active:
+            yield Result.passed(user_resource(row), f"{row.user} has a console password and MFA.")
+        else:
+            yield Result.failed(
+                user_resource(row), f"{row.user} has a console password and no MFA device."
+            )
+
+
+@rule(
+    id="access-key-rotation",
+    title="Active access keys are rotated within 90 days",
+    severity=Severity.MEDIUM,
+    controls=cis("1.14", "1.14", "1.13", "2.13") + hub(3),
+    rationale=(
+        "An old key has had longer to leak through laptops, CI logs and repositories; rotation "
+        "limits how long a leaked key stays useful."
+    ),
+    remediation=(
+        "Create a second key, move every caller to it, then deactivate and delete the old one: "
+        "aws iam create-access-key --user-name USER; "
+        "aws iam update-access-key --user-name USER --access-key-id OLD_KEY_ID --status Inactive; "
+        "aws iam delete-access-key --user-name USER --access-key-id OLD_KEY_ID"
+    ),
+    requires=(PART_CREDENTIAL_REPORT,),
+    resource_type="user",
+)
+def access_key_rotation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    limit = ctx.thresholds.access_key_max_age_days
+    for row in iam_user_rows(snap):
+        for key in row.active_keys:
+            res = user_resource(row)
+            if key.last_rotated is None:
+                yield Result.not_assessed(
+                    res, f"{row.user}: access key {key.slot} has no rotation date.", key=key.slot
+                )
+                continue
+            age = ctx.days_since(key.last_rotated)
+            if age > limit:
+                yield Result.failed(
+                    res,
+                    f"{row.user}: active access key {key.slot} is {age} days old "
+                    f"(created {day(key.last_rotated)}; limit {limit}).",
+                    key=key.slot,
+                    age_days=age,
+                )
+            else:
+                yield Result.passed(
+                    res, f"{row.user}: access key {key.slot} is {age} days old.", key=key.slot
+                )
+
+
+def _unused_days(
+    ctx: Context, last_used: datetime | None, fallback: datetime | None
+) -> tuple[int | None, str]:
+    """Days since last use; a credential never used counts from its creation or rotation."""
+    if last_used is not None:
+        return ctx.days_since(last_used), f"last used {day(last_used)}"
+    if fallback is not None:
+        return ctx.days_since(fallback), f"never used since {day(fallback)}"
+    return None, "no usage or creation date"
+
+
+def _password_usage(row: CredentialRow, ctx: Context) -> tuple[int | None, str]:
+    if row.sentinel("password_last_used") == Sentinel.NOT_SUPPORTED:
+        return None, "password usage not supported here"
+    # no_information: never used (or not since 2014): count from when the password was set.
+    fallback = row.password_last_changed or row.user_creation_time
+    return _unused_days(ctx, row.password_last_used, fallback)
+
+
+@rule(
+    id="credentials-unused",
+    title="Credentials unused for 45 days or more are disabled",
+    severity=Severity.MEDIUM,
+    controls=cis("1.12", "1.12", "1.11", "2.11") + hub(22, 8),
+    rationale=(
+        "A password or key nobody uses is pure exposure: it still works for whoever finds it, "
+        "and nobody would notice it being used."
+    ),
+    remediation=(
+        "Disable what is not used: aws iam delete-login-profile --user-name USER for a password; "
+        "aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive "
+        "for a key. Delete the user when nothing of it is used."
+    ),
+    requires=(PART_CREDENTIAL_REPORT,),
+    resource_type="user",
+)
+def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    limit = ctx.thresholds.credentials_unused_days
+    for row in iam_user_rows(snap):
+        res = user_resource(row)
+        stale: list[str] = []
+        unknown: list[str] = []
+        judged = 0
+        if row.password_enabled:
+            judged += 1
+            days, how = _password_usage(row, ctx)
+            if days is None:
+                unknown.append(f"password ({how})")
+            elif days >= limit:
+                stale.append(f"password unused for {days} days ({how})")
+        for key in row.active_keys:
+            judged += 1
+            days, how = _unused_days(ctx, key.last_used, key.last_rotated)
+            if days is None:
+                unknown.append(f"access key {key.slot} ({how})")
+            elif days >= limit:
+                stale.append(f"access key {key.slot} unused for {days} days ({how})")
+        if stale:
+            yield Result.failed(res, f"{row.user}: " + "; ".join(stale) + ".", stale=stale)
+        elif unknown:
+            yield Result.not_assessed(
+                res, f"{row.user}: cannot tell usage of " + ", ".join(unknown)
+            )
+        elif judged:
+            yield Result.passed(res, f"{row.user}: every credential used within {limit} days.")
