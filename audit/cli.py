@@ -1,0 +1,356 @@
+"""The ``iam-audit`` command line: demo, run, collect, report.
+
+Every failure the user can cause or fix ends as one line on stderr and an exit code
+(audit.errors); tracebacks are only shown with IAM_AUDIT_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from audit import __version__
+from audit.errors import (
+    EXIT_FAILURE,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    AuditError,
+    InputError,
+)
+from audit.findings import AuditResult
+from audit.model import Snapshot
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_REPORTS_DIR = Path("reports")
+
+
+def _parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--as-of {value!r} is not an ISO 8601 date or time (e.g. 2026-09-30)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _parse_formats(value: str) -> tuple[str, ...]:
+    from audit.report import FORMATS
+
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise InputError(
+            f"--format {value!r}: unknown format {', '.join(unknown) or '(none)'} "
+            f"(choose from {','.join(FORMATS)})"
+        )
+    return chosen
+
+
+def collection_options(func: F) -> F:
+    """Options shared by `run` and `collect`: where and how to reach AWS."""
+    for option in reversed(
+        (
+            click.option("--profile", help="AWS named profile (default: the standard chain)."),
+            click.option("--region", help="Home region for STS/IAM calls (IAM is global)."),
+            click.option(
+                "--endpoint-url",
+                help="Send every AWS call to this endpoint (e.g. a moto server).",
+            ),
+            click.option(
+                "--analyzer-region",
+                "analyzer_regions",
+                multiple=True,
+                help="Region to check for IAM Access Analyzer (repeatable; "
+                "default: every enabled region).",
+            ),
+            click.option(
+                "--max-attempts",
+                type=click.IntRange(1, 50),
+                default=10,
+                show_default=True,
+                help="Attempts per API call (adaptive retry on throttling).",
+            ),
+            click.option(
+                "--report-wait",
+                type=click.FloatRange(1, 3600),
+                default=120.0,
+                show_default=True,
+                help="Seconds to wait for AWS to generate the credential report.",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def report_options(func: F) -> F:
+    """Options shared by every command that writes reports."""
+    for option in reversed(
+        (
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Write the reports into this folder "
+                "(default: reports/<account-id>/<UTC timestamp>/).",
+            ),
+            click.option(
+                "--format",
+                "formats",
+                default="html,pdf,csv,json",
+                show_default=True,
+                help="Comma-separated report formats: html, pdf, csv, json.",
+            ),
+            click.option(
+                "--as-of",
+                help="Judge the account as of this ISO 8601 time "
+                "(default: the snapshot's collection time).",
+            ),
+            click.option(
+                "--page-size",
+                type=click.Choice(["A4", "Letter"], case_sensitive=False),
+                default="A4",
+                show_default=True,
+                help="PDF page size.",
+            ),
+            click.option(
+                "--pdf-max-resources",
+                type=click.IntRange(1, 10_000),
+                default=25,
+                show_default=True,
+                help="Affected resources listed per rule in the PDF (all are in the CSV).",
+            ),
+            click.option(
+                "--prepared-by", default="", help="Name printed on the PDF's sign-off page."
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def quiet_option(func: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="No progress or summary output.")(func)
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    out: Path | None
+    formats: tuple[str, ...]
+    as_of: datetime | None
+    page_size: str
+    pdf_max_resources: int
+    prepared_by: str
+    quiet: bool
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ReportRequest:
+        return cls(
+            out=params["out"],
+            formats=_parse_formats(params["formats"]),
+            as_of=_parse_as_of(params["as_of"]),
+            page_size=params["page_size"],
+            pdf_max_resources=params["pdf_max_resources"],
+            prepared_by=params["prepared_by"],
+            quiet=params["quiet"],
+        )
+
+
+def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
+    from audit.collect import CollectOptions
+
+    return CollectOptions(
+        profile=params["profile"],
+        region=params["region"],
+        endpoint_url=params["endpoint_url"],
+        analyzer_regions=tuple(params["analyzer_regions"]) or None,
+        max_attempts=params["max_attempts"],
+        report_wait_seconds=params["report_wait"],
+        quiet=quiet,
+    )
+
+
+def _run_dir(base: Path, snapshot: Snapshot) -> Path:
+    """reports/<account>/<UTC timestamp>/, never an existing folder (runs are history)."""
+    stamp = snapshot.meta.collected_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    parent = base / snapshot.meta.account_id
+    candidate = parent / stamp
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = parent / f"{stamp}-{n}"
+    return candidate
+
+
+def _echo(quiet: bool, text: str = "", err: bool = False) -> None:
+    if not quiet:
+        click.echo(text, err=err)
+
+
+def _summarise(
+    result: AuditResult, snapshot: Snapshot, written: Sequence[Path], quiet: bool
+) -> None:
+    if quiet:
+        return
+    counts = result.failing_counts()
+    total = sum(counts.values())
+    alias = f" ({snapshot.account_aliases[0]})" if snapshot.account_aliases else ""
+    click.echo(
+        f"Account {snapshot.meta.account_id}{alias} as of {result.as_of:%Y-%m-%d %H:%M} UTC: "
+        f"{total} failing finding(s)"
+    )
+    click.echo("  " + "  ".join(f"{sev.label}: {n}" for sev, n in counts.items()))
+    gaps = snapshot.failed_outcomes
+    if gaps:
+        click.echo(f"  collection incomplete: {len(gaps)} API call(s) denied or failed:", err=True)
+        for gap in gaps:
+            click.echo(f"    {gap.api}: {gap.status.value} {gap.message}".rstrip(), err=True)
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+def _produce(
+    snapshot: Snapshot,
+    snapshot_sha256: str | None,
+    request: ReportRequest,
+    *,
+    keep_snapshot: bool,
+) -> int:
+    """Evaluate and write every requested output; return the exit code."""
+    from audit.engine import evaluate
+    from audit.report import ReportOptions, write_reports
+    from audit.snapshot_io import write_snapshot
+
+    out_dir = request.out or _run_dir(DEFAULT_REPORTS_DIR, snapshot)
+    written: list[Path] = []
+    if keep_snapshot:
+        snap_path = out_dir / "snapshot.json.gz"
+        snapshot_sha256 = write_snapshot(snapshot, snap_path)
+        written.append(snap_path)
+    assert snapshot_sha256 is not None  # noqa: S101 - set by the caller or just above
+    result = evaluate(snapshot, as_of=request.as_of)
+    options = ReportOptions(
+        page_size=request.page_size,
+        pdf_max_resources=request.pdf_max_resources,
+        prepared_by=request.prepared_by,
+    )
+    written.extend(
+        write_reports(snapshot, snapshot_sha256, result, out_dir, request.formats, options)
+    )
+    _summarise(result, snapshot, written, request.quiet)
+    if not request.quiet:
+        click.echo(f"  snapshot sha256 {snapshot_sha256}")
+    return EXIT_INCOMPLETE if snapshot.failed_outcomes else EXIT_OK
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="iam-audit")
+def cli() -> None:
+    """Read-only AWS IAM audit: credentials, groups, policies, CIS and Security Hub controls.
+
+    Exit codes: 0 done; 2 bad input or usage; 3 the audit ran but collection was incomplete;
+    4 any other failure.
+    """
+
+
+@cli.command()
+@report_options
+@quiet_option
+def demo(**params: Any) -> int:
+    """Audit the built-in demo account (in-process moto, planted problems); no AWS needed."""
+    request = ReportRequest.from_params(params)
+    from audit.collect.demo import demo_snapshot
+
+    _echo(request.quiet, "Building the demo account in-process (moto) and collecting it...", True)
+    snapshot = demo_snapshot(quiet=request.quiet)
+    return _produce(snapshot, None, request, keep_snapshot=True)
+
+
+@cli.command()
+@collection_options
+@report_options
+@quiet_option
+def run(**params: Any) -> int:
+    """Collect from a real account (or --endpoint-url) and write every report."""
+    request = ReportRequest.from_params(params)
+    from audit.collect import collect_snapshot
+
+    snapshot = collect_snapshot(_collect_options(params, request.quiet))
+    return _produce(snapshot, None, request, keep_snapshot=True)
+
+
+@cli.command()
+@collection_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Snapshot file to write (gzip JSON, e.g. snap.json.gz).",
+)
+@quiet_option
+def collect(output: Path, quiet: bool, **params: Any) -> int:
+    """Collect a snapshot only; build reports from it later with `iam-audit report`."""
+    from audit.collect import collect_snapshot
+    from audit.snapshot_io import write_snapshot
+
+    snapshot = collect_snapshot(_collect_options(params, quiet))
+    digest = write_snapshot(snapshot, output)
+    # The hash is the evidence anchor: printed even with --quiet.
+    click.echo(f"{digest}  {output}")
+    for gap in snapshot.failed_outcomes:
+        click.echo(
+            f"iam-audit: not collected: {gap.api}: {gap.status.value} {gap.message}", err=True
+        )
+    return EXIT_INCOMPLETE if snapshot.failed_outcomes else EXIT_OK
+
+
+@cli.command()
+@click.argument("snapshot_file", type=click.Path(dir_okay=False, path_type=Path))
+@report_options
+@quiet_option
+def report(snapshot_file: Path, **params: Any) -> int:
+    """Rebuild reports from a stored snapshot, without AWS."""
+    request = ReportRequest.from_params(params)
+    from audit.snapshot_io import read_snapshot
+
+    snapshot, digest = read_snapshot(snapshot_file)
+    return _produce(snapshot, digest, request, keep_snapshot=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: map every outcome to an exit code and at most one line on stderr."""
+    try:
+        code = cli.main(args=argv, prog_name="iam-audit", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("iam-audit: interrupted", err=True)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code if exc.exit_code else EXIT_USAGE
+    except AuditError as exc:
+        click.echo(f"iam-audit: error: {exc}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("iam-audit: interrupted", err=True)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
+        if os.environ.get("IAM_AUDIT_DEBUG"):
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"iam-audit: failed: {type(exc).__name__}: {detail}", err=True)
+        code = EXIT_FAILURE
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

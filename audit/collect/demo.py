@@ -1,0 +1,231 @@
+"""The built-in demo account: an in-process moto account with planted problems.
+
+The demo plants a small, realistic organisation (admins, developers, auditors, CI users) with
+problems of every kind the rules know, several of them time-based: resources are created inside
+``freezegun`` at past dates and last-used dates are set on moto's backend objects, since no API
+can backdate them. Then the very collectors a real account uses run against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from freezegun import freeze_time
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+from audit.collect import CollectOptions, collect_snapshot
+from audit.model import Snapshot
+
+DEMO_REGION = "us-east-1"
+DEMO_ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+AWS = "arn:aws:iam::aws:policy"
+
+# Fake credentials for the in-process mock; they never leave this process.
+_DEMO_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": DEMO_REGION,
+}
+# A real profile or endpoint in the caller's environment must not leak into the demo.
+_CLEARED_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS")
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action: str | list[str], resource: str | list[str] = "*") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+@contextmanager
+def demo_environment() -> Iterator[None]:
+    """Fake credentials and an in-process moto account with AWS managed policies loaded."""
+    saved = {k: os.environ.get(k) for k in (*_DEMO_ENV, *_CLEARED_ENV)}
+    os.environ.update(_DEMO_ENV)
+    for key in _CLEARED_ENV:
+        os.environ.pop(key, None)
+    try:
+        with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class _Planter:
+    """Creates identities at chosen dates and sets the usage moto cannot produce by API."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.iam = boto3.client("iam", region_name=DEMO_REGION)
+        self.backend = iam_backends[DEMO_ACCOUNT_ID]["aws"]
+
+    def ago(self, days: int) -> datetime:
+        return self.now - timedelta(days=days)
+
+    def user(
+        self,
+        name: str,
+        *,
+        created_days_ago: int,
+        groups: tuple[str, ...] = (),
+        password_used_days_ago: int | None = None,
+        console: bool = False,
+        mfa: bool = False,
+    ) -> None:
+        with freeze_time(self.ago(created_days_ago)):
+            self.iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "demo"}])
+            if console or password_used_days_ago is not None:
+                self.iam.create_login_profile(
+                    UserName=name,
+                    Password="Demo-Passw0rd!-not-real",  # noqa: S106 - fake, in-process moto only
+                )
+        for group in groups:
+            self.iam.add_user_to_group(GroupName=group, UserName=name)
+        if password_used_days_ago is not None:
+            # moto writes this naive value with "+00:00": give it UTC wall time.
+            used = self.ago(password_used_days_ago).replace(tzinfo=None)
+            self.backend.users[name].password_last_used = used
+        if mfa:
+            serial = self.iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{name}-mfa")[
+                "VirtualMFADevice"
+            ]["SerialNumber"]
+            self.iam.enable_mfa_device(
+                UserName=name,
+                SerialNumber=serial,
+                AuthenticationCode1="123456",
+                AuthenticationCode2="654321",
+            )
+
+    def access_key(
+        self, user: str, *, created_days_ago: int, used_days_ago: int | None, active: bool = True
+    ) -> None:
+        with freeze_time(self.ago(created_days_ago)):
+            key_id = self.iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+        if not active:
+            self.iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+        if used_days_ago is not None:
+            key = self.backend.access_keys[key_id]
+            key.last_used = AccessKeyLastUsed(
+                timestamp=self.ago(used_days_ago).replace(tzinfo=None),
+                service="s3",
+                region=DEMO_REGION,
+            )
+
+    def managed_policy(self, name: str, document: str, *, created_days_ago: int = 400) -> str:
+        with freeze_time(self.ago(created_days_ago)):
+            arn: str = self.iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"][
+                "Arn"
+            ]
+        return arn
+
+    def group(self, name: str, *, managed: tuple[str, ...] = ()) -> None:
+        with freeze_time(self.ago(500)):
+            self.iam.create_group(GroupName=name)
+        for arn in managed:
+            self.iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+
+
+def plant_demo_account(now: datetime) -> None:
+    """Plant the demo organisation. Comments name the rule each problem is there for."""
+    p = _Planter(now)
+    iam = p.iam
+
+    # Password policy too weak (password-min-length, password-reuse, complexity, expiry).
+    iam.update_account_password_policy(
+        MinimumPasswordLength=8,
+        RequireUppercaseCharacters=True,
+        RequireLowercaseCharacters=True,
+        RequireNumbers=False,
+        RequireSymbols=False,
+        PasswordReusePrevention=5,
+        AllowUsersToChangePassword=True,
+    )
+    iam.create_account_alias(AccountAlias="example-corp-demo")
+    # Root has an access key (root-access-key). moto has no root row in its credential
+    # report; its account summary is the evidence it offers, set on the backend.
+    p.backend._account_access_keys_present = 1  # noqa: SLF001 - no API can plant this
+
+    deploy_arn = p.managed_policy(
+        "DeployApplication",
+        _doc(_allow(["s3:GetObject", "s3:PutObject", "cloudformation:Describe*"])),
+    )
+    dev_arn = p.managed_policy(
+        "DeveloperAccess",
+        _doc(
+            _allow(["ec2:Describe*", "logs:Get*", "logs:FilterLogEvents", "s3:List*"]),
+            _allow("s3:GetObject", "arn:aws:s3:::example-corp-artifacts/*"),
+        ),
+    )
+
+    p.group("Admins", managed=(f"{AWS}/AdministratorAccess",))
+    p.group("Developers", managed=(dev_arn,))
+    p.group("ReadOnly", managed=(f"{AWS}/ReadOnlyAccess",))
+    p.group("Deployers", managed=(deploy_arn,))
+
+    # A well-kept administrator: console with MFA, in a group, recently active.
+    p.user(
+        "alice.admin", created_days_ago=700, groups=("Admins",), password_used_days_ago=1, mfa=True
+    )
+    # A developer with a console password and no MFA (user-console-mfa).
+    p.user("bob.dev", created_days_ago=320, groups=("Developers",), password_used_days_ago=3)
+    # An operator whose access key is 400 days old (access-key-rotation), still in daily use.
+    p.user(
+        "carol.ops",
+        created_days_ago=420,
+        groups=("Developers", "ReadOnly"),
+        password_used_days_ago=2,
+        mfa=True,
+    )
+    p.access_key("carol.ops", created_days_ago=400, used_days_ago=1)
+    # A CI user with permissions granted directly (user-inline-policy, user-attached-policy).
+    p.user("ci-deploy", created_days_ago=60)
+    p.access_key("ci-deploy", created_days_ago=30, used_days_ago=0)
+    iam.put_user_policy(
+        UserName="ci-deploy",
+        PolicyName="deploy-bucket-write",
+        PolicyDocument=_doc(_allow("s3:PutObject", "arn:aws:s3:::example-corp-deploy/*")),
+    )
+    iam.attach_user_policy(UserName="ci-deploy", PolicyArn=deploy_arn)
+    # A contractor who left: password unused for 120 days (credentials-unused), no MFA,
+    # read access attached straight to the user.
+    p.user("dave.contractor", created_days_ago=365, password_used_days_ago=120)
+    iam.attach_user_policy(UserName="dave.contractor", PolicyArn=f"{AWS}/ReadOnlyAccess")
+    # A well-kept analyst: group-based read access, MFA.
+    p.user(
+        "erin.analyst",
+        created_days_ago=200,
+        groups=("ReadOnly",),
+        password_used_days_ago=5,
+        mfa=True,
+    )
+    # A forgotten integration: key created 300 days ago and never used (credentials-unused,
+    # access-key-rotation), plus a second, inactive key.
+    p.user("legacy-backup", created_days_ago=300, groups=("Deployers",))
+    p.access_key("legacy-backup", created_days_ago=300, used_days_ago=None)
+    p.access_key("legacy-backup", created_days_ago=200, used_days_ago=150, active=False)
+
+
+def demo_snapshot(*, quiet: bool = True, now: datetime | None = None) -> Snapshot:
+    """Build the demo account in-process, collect it with the real collectors, return it."""
+    when = now or datetime.now(UTC)
+    with demo_environment():
+        plant_demo_account(when)
+        snapshot = collect_snapshot(
+            CollectOptions(region=DEMO_REGION, analyzer_regions=(DEMO_REGION,), quiet=quiet)
+        )
+    return replace(snapshot, meta=replace(snapshot.meta, source="demo"))
