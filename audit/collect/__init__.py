@@ -1,0 +1,1 @@
+"""Collection: the only package that talks to AWS (boto3/botocore live here and nowhere else)."""

@@ -1,0 +1,177 @@
+"""Parse the IAM credential report (CSV bytes) into :class:`audit.model.CredentialRow`.
+
+Pure: no AWS calls. Columns are read by header name, never by position, because AWS may add
+columns; the ones this version does not know are kept verbatim in ``CredentialRow.extra``.
+``N/A``, ``no_information`` and ``not_supported`` become ``None`` and the sentinel is kept in
+``CredentialRow.sentinels`` so rules can tell "never used" from "unknown".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from audit.errors import InputError
+from audit.model import CredentialRow, ReportAccessKey, ReportCertificate, Sentinel
+
+# The 22 columns AWS documents, in its order. Anything else goes to ``extra``.
+COLUMNS: tuple[str, ...] = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+)
+REQUIRED_COLUMNS = ("user", "arn")
+_SENTINELS = {s.value: s for s in Sentinel}
+
+
+class CredentialReportError(InputError):
+    """The credential report is not a CSV this parser can read."""
+
+
+class _Row:
+    """Typed access to one CSV row that records every sentinel it meets."""
+
+    def __init__(self, raw: Mapping[str, str], line: int) -> None:
+        self.raw = raw
+        self.line = line
+        self.sentinels: dict[str, str] = {}
+
+    def _value(self, column: str) -> str | None:
+        # A missing column reads as blank: the sentinel EMPTY says so.
+        value = (self.raw.get(column) or "").strip()
+        if value in _SENTINELS:
+            self.sentinels[column] = value
+            return None
+        return value
+
+    def text(self, column: str) -> str | None:
+        return self._value(column)
+
+    def flag(self, column: str) -> bool | None:
+        value = self._value(column)
+        if value is None:
+            return None
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise CredentialReportError(
+            f"credential report line {self.line}: {column} is {value!r}, expected true/false"
+        )
+
+    def when(self, column: str) -> datetime | None:
+        value = self._value(column)
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise CredentialReportError(
+                f"credential report line {self.line}: {column} is {value!r}, "
+                "expected an ISO 8601 timestamp"
+            ) from None
+        # AWS always writes an offset; a naive value can only mean UTC.
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+
+
+def _access_key(row: _Row, slot: int) -> ReportAccessKey:
+    prefix = f"access_key_{slot}_"
+    return ReportAccessKey(
+        slot=slot,
+        active=bool(row.flag(prefix + "active")),
+        last_rotated=row.when(prefix + "last_rotated"),
+        last_used=row.when(prefix + "last_used_date"),
+        last_used_region=row.text(prefix + "last_used_region"),
+        last_used_service=row.text(prefix + "last_used_service"),
+    )
+
+
+def _certificate(row: _Row, slot: int) -> ReportCertificate:
+    prefix = f"cert_{slot}_"
+    return ReportCertificate(
+        slot=slot,
+        active=bool(row.flag(prefix + "active")),
+        last_rotated=row.when(prefix + "last_rotated"),
+    )
+
+
+def _parse_row(raw: Mapping[str, str], line: int, known: set[str]) -> CredentialRow:
+    row = _Row(raw, line)
+    user = (raw.get("user") or "").strip()
+    arn = (raw.get("arn") or "").strip()
+    if not user or not arn:
+        raise CredentialReportError(f"credential report line {line}: user or arn is empty")
+    return CredentialRow(
+        user=user,
+        arn=arn,
+        user_creation_time=row.when("user_creation_time"),
+        password_enabled=row.flag("password_enabled"),
+        password_last_used=row.when("password_last_used"),
+        password_last_changed=row.when("password_last_changed"),
+        password_next_rotation=row.when("password_next_rotation"),
+        mfa_active=bool(row.flag("mfa_active")),
+        access_keys=(_access_key(row, 1), _access_key(row, 2)),
+        certificates=(_certificate(row, 1), _certificate(row, 2)),
+        sentinels=dict(row.sentinels),
+        extra={k: v or "" for k, v in raw.items() if k not in known},
+    )
+
+
+def parse_credential_report(content: bytes) -> tuple[CredentialRow, ...]:
+    """Normalise the CSV AWS returns from ``GetCredentialReport`` (``Content``, decoded bytes).
+
+    Raises :class:`CredentialReportError` (one line) when the content is not such a CSV.
+    """
+    try:
+        # utf-8-sig: tolerate a byte-order mark from a report saved by a spreadsheet.
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CredentialReportError(f"credential report is not UTF-8 text: {exc}") from None
+    # csv keeps every cell a string: user names such as "null" or "NA" survive as written.
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="__overflow__")
+    header = reader.fieldnames
+    if not header:
+        raise CredentialReportError("credential report is empty (no header line)")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise CredentialReportError(
+            f"credential report has no {', '.join(missing)} column (header: {','.join(header)})"
+        )
+    known = set(COLUMNS)
+    rows: list[CredentialRow] = []
+    try:
+        for raw in reader:
+            if "__overflow__" in raw:
+                raise CredentialReportError(
+                    f"credential report line {reader.line_num}: more cells than header columns"
+                )
+            if not any((v or "").strip() for v in raw.values()):
+                continue  # a blank line
+            rows.append(_parse_row(raw, reader.line_num, known))
+    except csv.Error as exc:
+        raise CredentialReportError(
+            f"credential report line {reader.line_num}: bad CSV: {exc}"
+        ) from None
+    return tuple(rows)
