@@ -1,0 +1,123 @@
+"""Snapshot files: round trip, determinism, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from audit.errors import SnapshotError
+from audit.model import (
+    PART_AUTHORIZATION,
+    ApiOutcome,
+    AttachedPolicy,
+    CredentialRow,
+    InlinePolicy,
+    ManagedPolicy,
+    OutcomeStatus,
+    PasswordPolicy,
+    ReportAccessKey,
+    Snapshot,
+    SnapshotMeta,
+    User,
+)
+from audit.snapshot_io import decode_snapshot, encode_snapshot, read_snapshot, write_snapshot
+
+T0 = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)
+
+
+def _snapshot() -> Snapshot:
+    return Snapshot(
+        meta=SnapshotMeta(
+            account_id="111122223333",
+            partition="aws",
+            collected_at=T0,
+            tool_version="0.1.0",
+            credential_report_generated_at=T0,
+            regions=("us-east-1",),
+        ),
+        outcomes=(
+            ApiOutcome("iam:GetAccountAuthorizationDetails", PART_AUTHORIZATION, OutcomeStatus.OK),
+        ),
+        credential_report=(
+            CredentialRow(
+                user="<script>x</script>",
+                arn="arn:aws:iam::111122223333:user/x",
+                user_creation_time=T0,
+                password_enabled=True,
+                password_last_used=None,
+                password_last_changed=T0,
+                password_next_rotation=None,
+                mfa_active=False,
+                access_keys=(ReportAccessKey(1, True, T0, None),),
+                sentinels={"password_last_used": "no_information"},
+                extra={"future_column": "42"},
+            ),
+        ),
+        users=(
+            User(
+                name="x",
+                arn="arn:aws:iam::111122223333:user/x",
+                user_id="AIDA",
+                path="/",
+                create_date=T0,
+                groups=("g",),
+                inline_policies=(InlinePolicy("p", {"Statement": [{"Effect": "Allow"}]}),),
+                attached_policies=(AttachedPolicy("a", "arn:aws:iam::aws:policy/a"),),
+                tags={"team": "ü"},
+            ),
+        ),
+        policies=(
+            ManagedPolicy("a", "arn:aws:iam::aws:policy/a", "P", "/", "v1", {"Statement": []}),
+        ),
+        password_policy=PasswordPolicy(minimum_password_length=14),
+        account_summary={"Users": 1},
+    )
+
+
+def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    snap = _snapshot()
+    digest = write_snapshot(snap, tmp_path / "s.json.gz")
+    loaded, digest2 = read_snapshot(tmp_path / "s.json.gz")
+    assert loaded == snap
+    assert digest == digest2
+    assert loaded.credential_report[0].sentinel("password_last_used") == "no_information"
+    assert loaded.policies[0].is_aws_managed
+
+
+def test_encoding_is_deterministic() -> None:
+    assert encode_snapshot(_snapshot()) == encode_snapshot(_snapshot())
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(SnapshotError, match="not valid gzip/JSON"):
+        read_snapshot(bad)
+
+
+def test_unknown_version_is_refused() -> None:
+    doc = json.loads(gzip.decompress(encode_snapshot(_snapshot())))
+    doc["schema_version"] = 99
+    with pytest.raises(SnapshotError, match="schema version 99 is not supported"):
+        decode_snapshot(json.dumps(doc).encode())
+
+
+def test_not_a_snapshot_is_refused() -> None:
+    with pytest.raises(SnapshotError, match="not an iam-audit snapshot"):
+        decode_snapshot(b'{"hello": 1}')
+
+
+def test_malformed_field_is_refused() -> None:
+    doc = json.loads(gzip.decompress(encode_snapshot(_snapshot())))
+    doc["meta"]["collected_at"] = "yesterday"
+    with pytest.raises(SnapshotError, match="malformed"):
+        decode_snapshot(json.dumps(doc).encode())
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="not found"):
+        read_snapshot(tmp_path / "nope.json.gz")
