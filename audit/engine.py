@@ -75,7 +75,7 @@ def evaluate(
     chosen = list(rules) if rules is not None else all_rules()
     findings: list[Finding] = []
     for rule in chosen:
-        if rule.meta.id in settings.disabled_rules:
+        if rule.meta.id in settings.disabled_rules or rule.meta.workflow:
             continue
         findings.extend(_to_finding(rule, r, settings) for r in evaluate_rule(rule, snapshot, ctx))
     return AuditResult(as_of=when, findings=tuple(findings))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from audit.rules import credentials, password, policies, root  # noqa: F401 - registers rules
+# workflow: metadata of the review workflow's rules (engine skips them)
+from audit.rules import credentials, password, policies, root, workflow  # noqa: F401 - registers rules
 from audit.rules.registry import REGISTRY, Rule
 
 

@@ -40,6 +40,9 @@ class RuleMeta:
     remediation: str
     requires: tuple[str, ...]  # snapshot parts (audit.model.PART_*)
     resource_type: str = "account"  # what the rule judges, for the account-level pass
+    # Produced by the review workflow (audit.suppressions), not by evaluating a snapshot: the
+    # engine never runs it; it is registered only so its findings carry metadata.
+    workflow: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def rule(
     remediation: str,
     requires: tuple[str, ...],
     resource_type: str = "account",
+    workflow: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule. Duplicate ids fail at import time, not in a report."""
 
@@ -76,6 +80,7 @@ def rule(
             remediation=remediation,
             requires=requires,
             resource_type=resource_type,
+            workflow=workflow,
         )
         REGISTRY[id] = Rule(meta, check)
         return check

@@ -1,0 +1,264 @@
+"""Accepted risks: parsing, matching (exact, ARN, glob), expiry on the as-of date, stale entries."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from audit.engine import evaluate
+from audit.errors import EXIT_USAGE, InputError
+from audit.findings import AuditResult, Finding, Severity, Status
+from audit.model import ApiOutcome, OutcomeStatus, Snapshot, SnapshotMeta
+from audit.rules import all_rules
+from audit.rules.registry import REGISTRY
+from audit.suppressions import (
+    Suppression,
+    accepted_risks,
+    apply_suppressions,
+    load_suppressions,
+    parse_suppressions,
+)
+
+AS_OF = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+ACCT = "123456789012"
+
+
+def finding(
+    rule_id: str = "user-console-mfa",
+    name: str = "alice",
+    status: Status = Status.FAIL,
+    rtype: str = "user",
+) -> Finding:
+    return Finding(
+        rule_id=rule_id,
+        title="t",
+        status=status,
+        severity=Severity.HIGH,
+        resource_type=rtype,
+        resource_name=name,
+        resource_arn=f"arn:aws:iam::{ACCT}:user/{name}" if rtype == "user" else "",
+        message=f"{name} fails",
+        controls=(),
+        remediation="r",
+    )
+
+
+def entry(**overrides: object) -> Suppression:
+    base: dict[str, object] = {
+        "index": 1,
+        "rule": "user-console-mfa",
+        "resource": "alice",
+        "reason": "accepted",
+        "owner": "secops@example.com",
+        "expires": date(2027, 3, 31),
+    }
+    base.update(overrides)
+    return Suppression(**base)  # type: ignore[arg-type]
+
+
+def toml(text: str) -> tuple[Suppression, ...]:
+    return parse_suppressions(tomllib.loads(text), source="audit.toml")
+
+
+GOOD = """
+[[suppressions]]
+rule = "user-console-mfa"
+resource = "breakglass-*"
+reason = "break-glass user; hardware token kept in the safe"
+owner = "secops@example.com"
+ticket = "SEC-123"
+expires = 2027-03-31
+"""
+
+
+def test_parse_the_issue_example() -> None:
+    (s,) = toml(GOOD)
+    assert s == Suppression(
+        index=1,
+        rule="user-console-mfa",
+        resource="breakglass-*",
+        reason="break-glass user; hardware token kept in the safe",
+        owner="secops@example.com",
+        expires=date(2027, 3, 31),
+        ticket="SEC-123",
+        source="audit.toml",
+    )
+
+
+def test_no_suppressions_table_means_none() -> None:
+    assert parse_suppressions({"thresholds": {"access_key_max_age_days": 90}}) == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('rule = "user-console-mfa"\nresource = "a"\nreason = "r"\nowner = "o"', "missing expires"),
+        (
+            'rule = "user-console-mfa"\nresource = "a"\nreason = "r"\nowner = "o"\n'
+            'expires = "2027-03-31"',
+            "expires must be a TOML date",
+        ),
+        (
+            'rule = "user-console-mfa"\nresource = "a"\nreason = "r"\nowner = "o"\n'
+            "expires = 2027-03-31T10:00:00Z",
+            "expires must be a TOML date",
+        ),
+        (
+            'rule = "user-console-mfa"\nresource = "a"\nreason = ""\nowner = "o"\n'
+            "expires = 2027-03-31",
+            "reason must be a non-empty string",
+        ),
+        (
+            'rule = "user-consol-mfa"\nresource = "a"\nreason = "r"\nowner = "o"\n'
+            "expires = 2027-03-31",
+            "unknown rule id",
+        ),
+        (
+            'rule = "user-console-mfa"\nresource = "a"\nreason = "r"\nowner = "o"\n'
+            "expiry = 2027-03-31\nexpires = 2027-03-31",
+            "unknown key(s) expiry",
+        ),
+    ],
+)
+def test_malformed_entry_names_index_and_rule(body: str, expected: str) -> None:
+    text = GOOD + "\n[[suppressions]]\n" + body + "\n"
+    with pytest.raises(InputError) as err:
+        toml(text)
+    message = str(err.value)
+    assert message.startswith("audit.toml: suppression 2 (rule ")
+    assert expected in message
+    assert "\n" not in message
+    assert err.value.exit_code == EXIT_USAGE
+
+
+def test_suppressions_must_be_an_array_of_tables() -> None:
+    with pytest.raises(InputError, match="array of tables"):
+        toml('suppressions = "all"')
+
+
+def test_load_file_errors_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="suppressions file not found"):
+        load_suppressions(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[suppressions]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_suppressions(bad)
+    good = tmp_path / "accepted.toml"
+    good.write_text(GOOD, encoding="utf-8")
+    (s,) = load_suppressions(good)
+    assert s.source == str(good)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "matches"),
+    [
+        ("alice", "alice", True),  # exact name
+        (f"arn:aws:iam::{ACCT}:user/alice", "alice", True),  # exact ARN
+        ("breakglass-*", "breakglass-01", True),  # glob on the name
+        (f"arn:aws:iam::{ACCT}:user/break*", "breakglass-01", True),  # glob on the ARN
+        ("breakglass-*", "alice", False),
+        ("alice", "alice2", False),  # exact means exact, not a prefix
+        ("Alice", "alice", False),  # case-sensitive, like the ARN
+        ("=1+2", "=1+2", True),  # IAM names may start with =
+    ],
+)
+def test_matching(pattern: str, name: str, matches: bool) -> None:
+    assert entry(resource=pattern).matches(finding(name=name)) is matches
+
+
+def test_rule_id_must_match_too() -> None:
+    assert not entry(rule="access-key-rotation").matches(finding())
+
+
+def test_matching_fail_becomes_suppressed_and_carries_the_entry() -> None:
+    result = AuditResult(AS_OF, (finding(name="alice"), finding(name="bob")))
+    out = apply_suppressions(result, [entry(ticket="SEC-1")], AS_OF)
+    alice, bob = out.findings
+    assert alice.status is Status.SUPPRESSED
+    assert alice.suppression == {
+        "owner": "secops@example.com",
+        "reason": "accepted",
+        "expires": "2027-03-31",
+        "ticket": "SEC-1",
+    }
+    assert bob.status is Status.FAIL and bob.suppression is None
+    assert [f.resource_name for f in out.failing] == ["bob"]
+    assert accepted_risks(out) == (alice,)
+    # the input is not changed (frozen data)
+    assert result.findings[0].status is Status.FAIL
+
+
+def test_pass_findings_are_never_suppressed_and_leave_the_entry_stale() -> None:
+    result = AuditResult(AS_OF, (finding(status=Status.PASS),))
+    out = apply_suppressions(result, [entry()], AS_OF)
+    passed, stale = out.findings
+    assert passed.status is Status.PASS
+    assert stale.rule_id == "suppression-stale"
+    assert stale.status is Status.FAIL
+    assert stale.severity is Severity.INFO
+    assert stale.resource_type == "suppression"
+    assert stale.resource_name == "user-console-mfa:alice"
+    assert stale.details["entry"] == 1
+    assert "matches no failing finding" in stale.message
+
+
+@pytest.mark.parametrize(
+    ("expires", "expired"),
+    [
+        (date(2026, 11, 27), True),  # the day before the as-of date
+        (date(2026, 11, 28), False),  # the as-of day itself still holds
+        (date(2026, 11, 29), False),
+    ],
+)
+def test_expiry_is_judged_on_the_as_of_date(expires: date, expired: bool) -> None:
+    result = AuditResult(AS_OF, (finding(),))
+    out = apply_suppressions(result, [entry(expires=expires, ticket="SEC-9")], AS_OF)
+    target = out.findings[0]
+    extra = [f for f in out.findings if f.rule_id.startswith("suppression-")]
+    if expired:
+        assert target.status is Status.FAIL  # counts as failing again
+        (exp,) = extra
+        assert exp.rule_id == "suppression-expired"
+        assert exp.severity is REGISTRY["suppression-expired"].meta.severity
+        assert "expired on 2026-11-27" in exp.message and "SEC-9" in exp.message
+        assert exp.details["owner"] == "secops@example.com"
+    else:
+        assert target.status is Status.SUPPRESSED
+        assert extra == []
+
+
+def test_first_live_entry_wins_and_later_duplicates_are_stale() -> None:
+    first = entry(index=1, owner="first@example.com")
+    second = entry(index=2, resource="a*", owner="second@example.com")
+    out = apply_suppressions(AuditResult(AS_OF, (finding(),)), [first, second], AS_OF)
+    assert out.findings[0].suppression is not None
+    assert out.findings[0].suppression["owner"] == "first@example.com"
+    assert [(f.rule_id, f.details["entry"]) for f in out.findings[1:]] == [("suppression-stale", 2)]
+
+
+def test_an_expired_entry_does_not_block_a_live_one() -> None:
+    old = entry(index=1, expires=date(2025, 1, 1))
+    new = entry(index=2)
+    out = apply_suppressions(AuditResult(AS_OF, (finding(),)), [old, new], AS_OF)
+    assert out.findings[0].status is Status.SUPPRESSED
+    assert [f.rule_id for f in out.findings[1:]] == ["suppression-expired"]
+
+
+def test_workflow_rules_are_registered_but_never_run_by_the_engine() -> None:
+    for rule_id in ("suppression-expired", "suppression-stale"):
+        meta = REGISTRY[rule_id].meta
+        assert meta.workflow
+        assert meta.rationale and meta.remediation
+    snap = Snapshot(
+        meta=SnapshotMeta(
+            account_id=ACCT, partition="aws", collected_at=AS_OF, tool_version="test"
+        ),
+        outcomes=(ApiOutcome("iam:GetCredentialReport", "credential_report", OutcomeStatus.OK),),
+    )
+    result = evaluate(snap, rules=all_rules())
+    ids = {f.rule_id for f in result.findings}
+    assert "suppression-expired" not in ids and "suppression-stale" not in ids
+    assert ids  # the ordinary rules did run
