@@ -1,11 +1,44 @@
-"""All rules. Importing a theme module registers its rules; the order here is report order."""
+"""All rules. Importing a theme module registers its rules; THEMES gives the report order."""
 
 from __future__ import annotations
 
-# workflow: metadata of the review workflow's rules (engine skips them)
-from audit.rules import credentials, password, policies, root, workflow  # noqa: F401 - registers rules
+from types import ModuleType
+
+from audit.rules import (
+    access_keys,
+    account,
+    credentials,
+    effective_access,
+    groups,
+    managed_policies,
+    password,
+    policies,
+    roles,
+    root,
+    workflow,  # metadata of the review workflow's rules (the engine skips them)
+)
 from audit.rules.registry import REGISTRY, Rule
+
+THEMES: tuple[ModuleType, ...] = (
+    root,
+    password,
+    credentials,
+    access_keys,
+    policies,
+    groups,
+    managed_policies,
+    roles,
+    account,
+    effective_access,
+    workflow,
+)
 
 
 def all_rules() -> list[Rule]:
-    return list(REGISTRY.values())
+    """Every registered rule, theme by theme, in declaration order within a theme."""
+    rank = {module.__name__: n for n, module in enumerate(THEMES)}
+    ordered = sorted(
+        enumerate(REGISTRY.values()),
+        key=lambda pair: (rank.get(pair[1].check.__module__, len(rank)), pair[0]),
+    )
+    return [r for _, r in ordered]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from audit.findings import Result, Severity
-from audit.model import PART_CREDENTIAL_REPORT, CredentialRow, Sentinel, Snapshot
+from audit.model import PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA, CredentialRow, Sentinel, Snapshot
 from audit.rules._resources import day, iam_user_rows, user_resource
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
@@ -153,3 +153,41 @@ def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         elif judged:
             yield Result.passed(res, f"{row.user}: every credential used within {limit} days.")
+
+
+@rule(
+    id="user-hardware-mfa",
+    title="Console users' MFA is a hardware device",
+    severity=Severity.LOW,
+    controls=(),
+    rationale=(
+        "A virtual MFA code can be phished along with the password; a FIDO security key cannot. "
+        "For people with powerful access a hardware device is the stronger second factor."
+    ),
+    remediation=(
+        "Have the user register a FIDO security key (IAM console > Users > USER > Security "
+        "credentials > Assign MFA device), then remove the virtual device: "
+        "aws iam deactivate-mfa-device --user-name USER --serial-number SERIAL"
+    ),
+    requires=(PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA),
+    resource_type="user",
+    beyond_benchmarks=True,
+)
+def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    virtual: dict[str, list[str]] = {}
+    for device in snap.virtual_mfa_devices:
+        owner = device.user_arn or device.user_name
+        if owner:
+            virtual.setdefault(owner, []).append(device.serial_number)
+    for row in iam_user_rows(snap):
+        if not (row.password_enabled and row.mfa_active):
+            continue  # no console, or no MFA at all (user-console-mfa judges that)
+        serials = virtual.get(row.arn, []) + virtual.get(row.user, [])
+        if serials:
+            yield Result.failed(
+                user_resource(row),
+                f"{row.user} signs in with virtual MFA only ({', '.join(serials)}).",
+                devices=serials,
+            )
+        else:
+            yield Result.passed(user_resource(row), f"{row.user} has no virtual MFA device.")

@@ -44,3 +44,108 @@ def password_min_length(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         )
     else:
         yield Result.passed(acct, f"Minimum password length is {length} (>= {wanted}).")
+
+
+@rule(
+    id="password-reuse",
+    title="The password policy prevents reusing the last 24 passwords",
+    severity=Severity.MEDIUM,
+    controls=cis("1.9", "1.9", "1.8", "2.8") + hub(16),
+    rationale=(
+        "Without a reuse check a user told to change a leaked password can set the same one "
+        "again, or cycle back to it."
+    ),
+    remediation=(
+        "IAM console > Account settings > Password policy > Edit: prevent password reuse, "
+        "remember 24. CLI: aws iam update-account-password-policy --password-reuse-prevention 24 "
+        "(repeat every other setting you want kept)"
+    ),
+    requires=(PART_PASSWORD_POLICY,),
+)
+def password_reuse(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    acct = account(snap)
+    policy = snap.password_policy
+    wanted = ctx.thresholds.password_reuse_prevention
+    if policy is None:
+        yield Result.failed(acct, NO_POLICY)
+        return
+    remembered = policy.password_reuse_prevention or 0
+    if remembered < wanted:
+        said = f"remembers {remembered}" if remembered else "does not prevent reuse"
+        yield Result.failed(acct, f"The password policy {said}; at least {wanted} required.")
+    else:
+        yield Result.passed(acct, f"The password policy remembers {remembered} passwords.")
+
+
+@rule(
+    id="password-complexity",
+    title="The password policy requires upper and lower case letters, numbers and symbols",
+    severity=Severity.LOW,
+    controls=hub(11, 12, 13, 14),
+    rationale=(
+        "Character classes raise the cost of guessing short passwords; Security Hub checks each "
+        "of the four (length matters more, which password-min-length covers)."
+    ),
+    remediation=(
+        "IAM console > Account settings > Password policy > Edit: require at least one uppercase "
+        "letter, lowercase letter, number and non-alphanumeric character. CLI: "
+        "aws iam update-account-password-policy --require-uppercase-characters "
+        "--require-lowercase-characters --require-numbers --require-symbols "
+        "(repeat every other setting you want kept)"
+    ),
+    requires=(PART_PASSWORD_POLICY,),
+)
+def password_complexity(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    acct = account(snap)
+    policy = snap.password_policy
+    if policy is None:
+        yield Result.failed(acct, NO_POLICY)
+        return
+    classes = {
+        "uppercase letters": policy.require_uppercase_characters,
+        "lowercase letters": policy.require_lowercase_characters,
+        "numbers": policy.require_numbers,
+        "symbols": policy.require_symbols,
+    }
+    missing = [name for name, required in classes.items() if not required]
+    if missing:
+        yield Result.failed(
+            acct,
+            "The password policy does not require " + ", ".join(missing) + ".",
+            missing=missing,
+        )
+    else:
+        yield Result.passed(acct, "The password policy requires all four character classes.")
+
+
+@rule(
+    id="password-expiry",
+    title="Passwords expire within 90 days",
+    severity=Severity.LOW,
+    controls=hub(17),
+    rationale=(
+        "Security Hub IAM.17 asks that passwords expire within 90 days. NIST SP 800-63B advises "
+        "against forced periodic expiry (it breeds predictable passwords); follow your own "
+        "standard and disable this rule in audit.toml if it says otherwise."
+    ),
+    remediation=(
+        "IAM console > Account settings > Password policy > Edit: turn on password expiration, "
+        "90 days or fewer. CLI: aws iam update-account-password-policy --max-password-age 90 "
+        "(repeat every other setting you want kept)"
+    ),
+    requires=(PART_PASSWORD_POLICY,),
+)
+def password_expiry(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    acct = account(snap)
+    policy = snap.password_policy
+    limit = ctx.thresholds.password_max_age_days
+    if policy is None:
+        yield Result.failed(acct, NO_POLICY)
+        return
+    age = policy.max_password_age if policy.expire_passwords or policy.max_password_age else None
+    if not age:
+        yield Result.failed(acct, f"Passwords never expire; at most {limit} days required.")
+    elif age > limit:
+        yield Result.failed(acct, f"Passwords expire after {age} days; at most {limit} required.")
+    else:
+        yield Result.passed(acct, f"Passwords expire after {age} days (<= {limit}).")

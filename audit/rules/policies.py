@@ -71,3 +71,58 @@ def user_attached_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(user_resource(user), f"{user.name} has no attached policies.")
+
+
+@rule(
+    id="user-not-in-group",
+    title="Every IAM user belongs to at least one group",
+    severity=Severity.LOW,
+    controls=(),
+    rationale=(
+        "Groups are where access is decided and reviewed; a user outside every group either has "
+        "nothing to do or gets access some other, unreviewed way."
+    ),
+    remediation=(
+        "Add the user to the group for their job (IAM console > Users > USER > Groups > Add "
+        "user to groups): aws iam add-user-to-group --group-name GROUP --user-name USER; "
+        "or delete the user if nobody needs it."
+    ),
+    requires=(PART_AUTHORIZATION,),
+    resource_type="user",
+    beyond_benchmarks=True,
+)
+def user_not_in_group(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    for user in snap.users:
+        if user.groups:
+            yield Result.passed(
+                user_resource(user), f"{user.name} is in group(s) {', '.join(user.groups)}."
+            )
+        else:
+            yield Result.failed(user_resource(user), f"{user.name} is not in any group.")
+
+
+@rule(
+    id="user-no-permissions-boundary",
+    title="Every IAM user has a permissions boundary",
+    severity=Severity.LOW,
+    controls=(),
+    rationale=(
+        "A permissions boundary caps what a user can ever be granted, so a mistaken or malicious "
+        "policy attachment cannot make the user an administrator."
+    ),
+    remediation=(
+        "Create a boundary policy with the most the user may ever do, then: "
+        "aws iam put-user-permissions-boundary --user-name USER --permissions-boundary "
+        "POLICY_ARN (IAM console > Users > USER > Permissions boundary > Set boundary)"
+    ),
+    requires=(PART_AUTHORIZATION,),
+    resource_type="user",
+    beyond_benchmarks=True,
+)
+def user_no_permissions_boundary(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    for user in snap.users:
+        arn = user.permissions_boundary_arn
+        if arn:
+            yield Result.passed(user_resource(user), f"{user.name} is bounded by {arn}.")
+        else:
+            yield Result.failed(user_resource(user), f"{user.name} has no permissions boundary.")

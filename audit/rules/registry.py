@@ -40,6 +40,8 @@ class RuleMeta:
     remediation: str
     requires: tuple[str, ...]  # snapshot parts (audit.model.PART_*)
     resource_type: str = "account"  # what the rule judges, for the account-level pass
+    # True for the seed's own checks that no CIS/Security Hub control covers (controls=()).
+    beyond_benchmarks: bool = False
     # Produced by the review workflow (audit.suppressions), not by evaluating a snapshot: the
     # engine never runs it; it is registered only so its findings carry metadata.
     workflow: bool = False
@@ -65,6 +67,7 @@ def rule(
     requires: tuple[str, ...],
     resource_type: str = "account",
     workflow: bool = False,
+    beyond_benchmarks: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule. Duplicate ids fail at import time, not in a report."""
 
@@ -81,6 +84,7 @@ def rule(
             requires=requires,
             resource_type=resource_type,
             workflow=workflow,
+            beyond_benchmarks=beyond_benchmarks,
         )
         REGISTRY[id] = Rule(meta, check)
         return check
