@@ -1,0 +1,139 @@
+"""The four report charts as inline SVG strings (matplotlib, Agg backend).
+
+SVG text stays text (``svg.fonttype: none``) so it is small and searchable; a fixed hash salt
+and no date metadata keep the output byte-identical between runs.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import pyplot as plt  # noqa: E402 - the backend must be chosen first
+from matplotlib.figure import Figure  # noqa: E402
+
+from audit.report.view import ChartData  # noqa: E402
+
+SEVERITY_COLOURS = {
+    "critical": "#7b1020",
+    "high": "#c0392b",
+    "medium": "#e67e22",
+    "low": "#f1c40f",
+    "info": "#95a5a6",
+}
+PASS_COLOUR = "#2e7d32"
+FAIL_COLOUR = "#c0392b"
+NEUTRAL_COLOUR = "#5b7083"
+
+
+@dataclass(frozen=True)
+class Charts:
+    severity: str
+    frameworks: str
+    key_age: str
+    mfa: str
+
+
+def _svg(fig: Figure, chart_id: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    # Inline use: drop the XML prolog and doctype; make the clip-path/def ids unique per chart
+    # so four charts in one page never share an id.
+    text = text[text.index("<svg") :]
+    text = re.sub(r'id="([^"]+)"', rf'id="{chart_id}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{chart_id}-\1)", text)
+    text = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{chart_id}-\1"', text)
+    # Let CSS size the chart: keep the viewBox, drop fixed width/height.
+    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", text, count=1)
+
+
+def _severity(data: ChartData) -> str:
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    labels = [label for label, _ in data.failing_by_severity]
+    values = [n for _, n in data.failing_by_severity]
+    bars = ax.bar(labels, values, color=[SEVERITY_COLOURS[lbl] for lbl in labels])
+    ax.bar_label(bars, padding=2)
+    ax.set_title("Failing findings by severity")
+    ax.set_ylim(0, max([*values, 1]) * 1.2)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    return _svg(fig, "chart-severity")
+
+
+def _frameworks(data: ChartData) -> str:
+    rows = list(data.framework_percent)
+    fig, ax = plt.subplots(figsize=(4.2, 0.5 + 0.38 * max(len(rows), 1)))
+    names = [name for name, _ in rows][::-1]
+    values = [pct or 0.0 for _, pct in rows][::-1]
+    ax.barh(names, [100.0] * len(names), color="#e8e8e8")
+    ax.barh(names, values, color=PASS_COLOUR)
+    for i, (_name, pct) in enumerate(rows[::-1]):
+        ax.text(101, i, "n/a" if pct is None else f"{pct:.0f}%", va="center")
+    ax.set_xlim(0, 115)
+    ax.set_xticks([0, 50, 100])
+    ax.set_title("Controls passed / assessed, per framework")
+    return _svg(fig, "chart-frameworks")
+
+
+def _key_age(data: ChartData) -> str:
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    labels = [label for label, _ in data.key_age_bins]
+    values = [n for _, n in data.key_age_bins]
+    colours = [
+        FAIL_COLOUR if i >= data.key_age_limit_bin else NEUTRAL_COLOUR for i in range(len(labels))
+    ]
+    bars = ax.bar(range(len(labels)), values, color=colours)
+    ax.bar_label(bars, padding=2)
+    ax.set_xticks(range(len(labels)), labels)
+    line = data.key_age_limit_bin - 0.5
+    ax.axvline(line, color="black", linestyle="--", linewidth=1)
+    top = max([*values, 1]) * 1.25
+    ax.text(line + 0.08, top * 0.92, f"{data.key_age_limit_days}-day limit", fontsize=8)
+    ax.set_ylim(0, top)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("age of active access keys (days)")
+    ax.set_title("Access-key age")
+    return _svg(fig, "chart-key-age")
+
+
+def _mfa(data: ChartData) -> str:
+    with_mfa, without = data.mfa_console
+    total = with_mfa + without
+    fig, ax = plt.subplots(figsize=(4.2, 1.5))
+    ax.barh([0], [with_mfa], color=PASS_COLOUR, label=f"MFA ({with_mfa})")
+    ax.barh([0], [without], left=[with_mfa], color=FAIL_COLOUR, label=f"no MFA ({without})")
+    ax.set_xlim(0, max(total, 1))
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    pct = f"{100 * with_mfa / total:.0f}% covered" if total else "no console users"
+    ax.set_title(f"MFA coverage of console users: {pct}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
+    return _svg(fig, "chart-mfa")
+
+
+def render_charts(data: ChartData) -> Charts:
+    # A literal dict here, so the type checker sees rc keys it knows.
+    with plt.rc_context(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "iam-audit",
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    ):
+        return Charts(
+            severity=_severity(data),
+            frameworks=_frameworks(data),
+            key_age=_key_age(data),
+            mfa=_mfa(data),
+        )

@@ -1,0 +1,174 @@
+"""findings.csv, credentials.csv and controls.csv: Excel-safe CSV from the report view.
+
+UTF-8 with a BOM (Excel otherwise guesses the code page), ISO 8601 dates, a header row, lists
+joined with "; ", and formula injection neutralised: IAM names may legally start with "=" or "@".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from audit.model import CredentialRow
+from audit.report.json_files import FINDING_JSON_COLUMNS, finding_json
+from audit.report.view import ReportView, UserRow
+
+# A spreadsheet reads a cell starting with one of these as a formula (or DDE payload).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CREDENTIAL_REPORT_COLUMNS = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+)
+CREDENTIALS_COLUMNS = (
+    *CREDENTIAL_REPORT_COLUMNS,
+    "groups",
+    "attached_policies",
+    "inline_policies",
+    "permissions_boundary",
+    "risk_score",
+)
+CONTROLS_COLUMNS = (
+    "framework",
+    "control",
+    "status",
+    "rule_ids",
+    "resources_judged",
+    "resources_failing",
+    "not_assessed_reason",
+)
+
+
+def neutralise(text: str) -> str:
+    """Prefix a quote so a spreadsheet shows the cell as text, never evaluates it."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return neutralise("; ".join(cell(v) for v in value))
+    if isinstance(value, dict):
+        return neutralise(json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return neutralise(str(value))
+
+
+def to_csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([cell(v) for v in row] for row in rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def findings_csv(view: ReportView) -> bytes:
+    records = (finding_json(f) for f in view.findings)
+    return to_csv_bytes(
+        FINDING_JSON_COLUMNS, ([rec[c] for c in FINDING_JSON_COLUMNS] for rec in records)
+    )
+
+
+def _dated(row: CredentialRow, column: str, value: datetime | None) -> Any:
+    # Keep what AWS wrote where there is no date: "N/A" (no such credential) is not
+    # "no_information" (never used).
+    return value if value is not None else row.sentinel(column) or ""
+
+
+def _credential_values(row: CredentialRow | None) -> list[Any]:
+    if row is None:
+        return [""] * (len(CREDENTIAL_REPORT_COLUMNS) - 2)
+    values: list[Any] = [
+        _dated(row, "user_creation_time", row.user_creation_time),
+        row.password_enabled
+        if row.password_enabled is not None
+        else row.sentinel("password_enabled") or "",
+        _dated(row, "password_last_used", row.password_last_used),
+        _dated(row, "password_last_changed", row.password_last_changed),
+        _dated(row, "password_next_rotation", row.password_next_rotation),
+        row.mfa_active,
+    ]
+    keys = {k.slot: k for k in row.access_keys}
+    for slot in (1, 2):
+        key = keys.get(slot)
+        prefix = f"access_key_{slot}_"
+        if key is None:
+            values += [False, "N/A", "N/A", "N/A", "N/A"]
+            continue
+        values += [
+            key.active,
+            _dated(row, prefix + "last_rotated", key.last_rotated),
+            _dated(row, prefix + "last_used_date", key.last_used),
+            key.last_used_region or row.sentinel(prefix + "last_used_region") or "",
+            key.last_used_service or row.sentinel(prefix + "last_used_service") or "",
+        ]
+    certs = {c.slot: c for c in row.certificates}
+    for slot in (1, 2):
+        cert = certs.get(slot)
+        if cert is None:
+            values += [False, "N/A"]
+        else:
+            values += [cert.active, _dated(row, f"cert_{slot}_last_rotated", cert.last_rotated)]
+    return values
+
+
+def _credentials_row(user: UserRow) -> list[Any]:
+    return [
+        user.name,
+        user.arn,
+        *_credential_values(user.credential),
+        user.groups,
+        user.attached_policies,
+        user.inline_policies,
+        user.boundary,
+        user.risk,
+    ]
+
+
+def credentials_csv(view: ReportView) -> bytes:
+    return to_csv_bytes(CREDENTIALS_COLUMNS, (_credentials_row(u) for u in view.users))
+
+
+def controls_csv(view: ReportView) -> bytes:
+    rows = (
+        [
+            c.framework,
+            c.control,
+            c.status,
+            c.rule_ids,
+            c.resources_judged,
+            c.resources_failing,
+            c.reason,
+        ]
+        for fw in view.frameworks
+        for c in fw.controls
+    )
+    return to_csv_bytes(CONTROLS_COLUMNS, rows)

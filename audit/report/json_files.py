@@ -1,0 +1,80 @@
+"""findings.json (the issue-2 contract plus details) and summary.json (for dashboards)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from audit.findings import FINDING_COLUMNS, Finding, finding_record
+from audit.report.view import ReportView
+from audit.snapshot_io import to_jsonable
+
+# findings.json / findings.csv columns: the contract's, then what the report adds.
+FINDING_JSON_COLUMNS = (*FINDING_COLUMNS, "details")
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    record = finding_record(f)
+    record["details"] = to_jsonable(f.details)
+    return record
+
+
+def _dump(doc: Any) -> bytes:
+    text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False, default=str)
+    return (text + "\n").encode("utf-8")
+
+
+def findings_json(view: ReportView) -> bytes:
+    return _dump([finding_json(f) for f in view.findings])
+
+
+def summary(view: ReportView) -> dict[str, Any]:
+    return {
+        "account_id": view.account_id,
+        "account_alias": view.account_alias,
+        "partition": view.partition,
+        "source": view.source,
+        "tool_version": view.tool_version,
+        "collected_at": view.collected_at.isoformat(),
+        "credential_report_generated_at": (
+            view.credential_report_at.isoformat() if view.credential_report_at else None
+        ),
+        "as_of": view.as_of.isoformat(),
+        "snapshot_sha256": view.snapshot_sha256,
+        "posture_score": view.posture,
+        "failing_by_severity": dict(view.failing_by_severity),
+        "findings_by_status": dict(view.status_counts),
+        "collection_complete": view.coverage_complete,
+        "frameworks": [
+            {
+                "framework": fw.framework,
+                "passed": fw.passed,
+                "failed": fw.failed,
+                "assessed": fw.assessed,
+                "not_assessed": len(fw.not_assessed),
+                "percent": None if fw.percent is None else round(fw.percent, 1),
+            }
+            for fw in view.frameworks
+        ],
+        "rules": [
+            {
+                "rule_id": r.rule_id,
+                "severity": r.severity.label,
+                "status": r.status,
+                "passed": r.passed,
+                "failed": r.failed,
+                "not_assessed": r.not_assessed,
+                "errors": r.errors,
+            }
+            for r in view.rules
+        ],
+        "top_user_risks": [
+            {"user": r.user, "risk_score": r.score, "failing": r.failing, "rules": list(r.rule_ids)}
+            for r in view.top_users
+        ],
+        "effective_admins": [a.user for a in view.admin_paths],
+    }
+
+
+def summary_json(view: ReportView) -> bytes:
+    return _dump(summary(view))

@@ -1,0 +1,469 @@
+"""The report view: everything the renderers show, computed once from snapshot + findings.
+
+Renderers (HTML, PDF, CSV, JSON, charts) only format what is here; they never re-derive counts,
+orderings or scores, so every output of one run tells the same story.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from audit.findings import AuditResult, Finding, Severity, Status
+from audit.model import CredentialRow, OutcomeStatus, Snapshot, User
+from audit.rules.registry import REGISTRY
+from audit.scoring import FrameworkScore, Scores, UserRisk, score
+
+EFFECTIVE_ADMIN_RULE = "user-effective-admin"
+TOP_RISKS = 5  # sentences in the executive summary
+TOP_USERS = 10  # users ranked by risk in the summary
+
+
+@dataclass(frozen=True)
+class RuleSection:
+    """One rule's verdict: its metadata and the findings worth reading (failures first)."""
+
+    rule_id: str
+    title: str
+    severity: Severity  # the worst failing severity, else the rule's default
+    controls: tuple[str, ...]
+    rationale: str
+    remediation: str
+    passed: int
+    failed: int
+    not_assessed: int
+    errors: int
+    suppressed: int
+    failing: tuple[Finding, ...]  # most severe first, then by resource name
+    unjudged: tuple[Finding, ...]  # not_assessed and error results, with their reasons
+
+    @property
+    def status(self) -> str:
+        if self.failed:
+            return "fail"
+        if self.errors:
+            return "error"
+        if self.not_assessed:
+            return "not_assessed"
+        return "pass"
+
+
+@dataclass(frozen=True)
+class KeyCell:
+    slot: int
+    active: bool
+    age_days: int | None  # since creation or last rotation
+    last_used: datetime | None
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One IAM user (or the root row) for the inventory and credentials.csv."""
+
+    name: str
+    arn: str
+    created: datetime | None
+    console: bool | None  # password enabled; None when not reported (root)
+    mfa: bool
+    password_last_used: datetime | None
+    keys: tuple[KeyCell, ...]  # keys that exist
+    last_activity: datetime | None  # latest password or key use
+    groups: tuple[str, ...]
+    attached_policies: tuple[str, ...]
+    inline_policies: tuple[str, ...]
+    boundary: str  # permissions boundary ARN, "" when none
+    risk: int
+    credential: CredentialRow | None  # the raw normalised row, for credentials.csv
+
+    @property
+    def is_root(self) -> bool:
+        return self.credential is not None and self.credential.is_root
+
+    @property
+    def oldest_key_days(self) -> int:
+        """Age of the oldest key, -1 without keys (the inventory sorts by it)."""
+        return max((k.age_days for k in self.keys if k.age_days is not None), default=-1)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    name: str
+    arn: str
+    members: tuple[str, ...]
+    attached_policies: tuple[str, ...]
+    inline_policies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolicyMatrix:
+    """Which group holds which policy: columns are policy names, one row per group."""
+
+    policies: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[str, ...]], ...]  # group, per policy "attached"|"inline"|""
+
+
+@dataclass(frozen=True)
+class AdminPath:
+    user: str
+    message: str
+    paths: tuple[str, ...]  # each "group g-admins -> policy AdministratorAccess"
+    conditional: bool
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    api: str
+    part: str
+    status: str
+    region: str
+    message: str
+    calls: int
+    retries: int
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """The series behind the four charts (same in HTML and PDF)."""
+
+    failing_by_severity: tuple[tuple[str, int], ...]  # critical..info
+    framework_percent: tuple[tuple[str, float | None], ...]
+    key_age_bins: tuple[tuple[str, int], ...]  # active keys by age
+    key_age_limit_bin: int  # index of the first bin beyond the age limit
+    key_age_limit_days: int
+    mfa_console: tuple[int, int]  # console users with MFA, without MFA
+
+
+@dataclass(frozen=True)
+class ReportView:
+    account_id: str
+    account_alias: str
+    partition: str
+    source: str
+    caller_arn: str
+    tool_version: str
+    collected_at: datetime
+    credential_report_at: datetime | None
+    as_of: datetime
+    generated_at: datetime
+    snapshot_sha256: str
+    posture: float | None
+    failing_by_severity: tuple[tuple[str, int], ...]
+    status_counts: Mapping[str, int]
+    frameworks: tuple[FrameworkScore, ...]
+    rules: tuple[RuleSection, ...]  # most severe failures first
+    top_risks: tuple[str, ...]
+    top_users: tuple[UserRisk, ...]
+    users: tuple[UserRow, ...]
+    groups: tuple[GroupRow, ...]
+    matrix: PolicyMatrix
+    admin_paths: tuple[AdminPath, ...]
+    admin_rule_ran: bool
+    coverage: tuple[CoverageRow, ...]
+    coverage_complete: bool
+    charts: ChartData
+    findings: tuple[Finding, ...]  # all findings, engine order (the JSON/CSV rows)
+    scores: Scores
+
+    @property
+    def total_failing(self) -> int:
+        return sum(n for _, n in self.failing_by_severity)
+
+    @property
+    def failing_rules(self) -> tuple[RuleSection, ...]:
+        return tuple(r for r in self.rules if r.failed)
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def _severity_counts(result: AuditResult) -> tuple[tuple[str, int], ...]:
+    return tuple((sev.label, n) for sev, n in result.failing_counts().items())
+
+
+def _rule_sections(result: AuditResult) -> tuple[RuleSection, ...]:
+    grouped: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        grouped.setdefault(f.rule_id, []).append(f)
+    order = {rid: i for i, rid in enumerate(REGISTRY)}
+    sections = []
+    for rid, findings in grouped.items():
+        meta = REGISTRY[rid].meta if rid in REGISTRY else None
+        counts = Counter(f.status for f in findings)
+        failing = sorted(
+            (f for f in findings if f.status is Status.FAIL),
+            key=lambda f: (-f.severity, f.resource_name, f.message),
+        )
+        unjudged = tuple(f for f in findings if f.status in (Status.NOT_ASSESSED, Status.ERROR))
+        first = findings[0]
+        sections.append(
+            RuleSection(
+                rule_id=rid,
+                title=meta.title if meta else first.title,
+                severity=failing[0].severity
+                if failing
+                else (meta.severity if meta else first.severity),
+                controls=meta.controls if meta else first.controls,
+                rationale=meta.rationale if meta else "",
+                remediation=meta.remediation if meta else first.remediation,
+                passed=counts[Status.PASS],
+                failed=counts[Status.FAIL],
+                not_assessed=counts[Status.NOT_ASSESSED],
+                errors=counts[Status.ERROR],
+                suppressed=counts[Status.SUPPRESSED],
+                failing=tuple(failing),
+                unjudged=unjudged,
+            )
+        )
+    # Failing rules first, most severe and most widespread first; then the rest in
+    # catalogue order.
+    return tuple(
+        sorted(
+            sections,
+            key=lambda s: (
+                0 if s.failed else 1,
+                -s.severity if s.failed else 0,
+                -s.failed,
+                order.get(s.rule_id, len(order)),
+            ),
+        )
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _top_risks(sections: tuple[RuleSection, ...], risks: tuple[UserRisk, ...]) -> tuple[str, ...]:
+    sentences = []
+    for s in sections[:TOP_RISKS]:
+        if not s.failed:
+            break
+        kind = s.failing[0].resource_type if s.failing else "resource"
+        example = s.failing[0].message if s.failing else ""
+        sentences.append(
+            f"{s.severity.label.capitalize()}: {_plural(s.failed, kind)} failing "
+            f"\u201c{s.title}\u201d, e.g. {example}"
+        )
+    if risks:
+        top = risks[0]
+        sentences.append(
+            f"Highest-risk user: {top.user} (risk score {top.score}, "
+            f"{_plural(top.failing, 'failing finding')}: {', '.join(top.rule_ids)})."
+        )
+    return tuple(sentences)
+
+
+def _age(as_of: datetime, when: datetime | None) -> int | None:
+    return (as_of - when).days if when else None
+
+
+def _user_rows(snapshot: Snapshot, as_of: datetime, risk: Mapping[str, int]) -> tuple[UserRow, ...]:
+    users: dict[str, User] = {u.name: u for u in snapshot.users}
+    creds: dict[str, CredentialRow] = {r.user: r for r in snapshot.credential_report}
+    names = sorted(set(users) | set(creds), key=lambda n: (n != "<root_account>", n.lower(), n))
+    rows = []
+    for name in names:
+        user = users.get(name)
+        cred = creds.get(name)
+        keys = tuple(
+            KeyCell(k.slot, k.active, _age(as_of, k.last_rotated), k.last_used)
+            for k in (cred.access_keys if cred else ())
+            if k.exists
+        )
+        uses = [k.last_used for k in keys if k.last_used]
+        if cred and cred.password_last_used:
+            uses.append(cred.password_last_used)
+        rows.append(
+            UserRow(
+                name=name,
+                arn=user.arn if user else (cred.arn if cred else ""),
+                created=user.create_date
+                if user and user.create_date
+                else (cred.user_creation_time if cred else None),
+                console=cred.password_enabled if cred else None,
+                mfa=bool(cred and cred.mfa_active),
+                password_last_used=cred.password_last_used if cred else None,
+                keys=keys,
+                last_activity=max(uses) if uses else None,
+                groups=tuple(sorted(user.groups)) if user else (),
+                attached_policies=tuple(p.name for p in user.attached_policies) if user else (),
+                inline_policies=tuple(p.name for p in user.inline_policies) if user else (),
+                boundary=(user.permissions_boundary_arn or "") if user else "",
+                risk=risk.get(name, 0),
+                credential=cred,
+            )
+        )
+    return tuple(rows)
+
+
+def _group_rows(snapshot: Snapshot) -> tuple[GroupRow, ...]:
+    members: dict[str, list[str]] = {}
+    for u in snapshot.users:
+        for g in u.groups:
+            members.setdefault(g, []).append(u.name)
+    return tuple(
+        GroupRow(
+            name=g.name,
+            arn=g.arn,
+            members=tuple(sorted(members.get(g.name, []))),
+            attached_policies=tuple(p.name for p in g.attached_policies),
+            inline_policies=tuple(p.name for p in g.inline_policies),
+        )
+        for g in sorted(snapshot.groups, key=lambda g: g.name.lower())
+    )
+
+
+def _matrix(groups: tuple[GroupRow, ...]) -> PolicyMatrix:
+    policies = sorted(
+        {p for g in groups for p in g.attached_policies}
+        | {f"{p} (inline)" for g in groups for p in g.inline_policies},
+        key=str.lower,
+    )
+    rows = []
+    for g in groups:
+        held = dict.fromkeys(g.attached_policies, "attached")
+        held.update({f"{p} (inline)": "inline" for p in g.inline_policies})
+        rows.append((g.name, tuple(held.get(p, "") for p in policies)))
+    return PolicyMatrix(tuple(policies), tuple(rows))
+
+
+def _path_text(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Mapping):
+        return " -> ".join(f"{k} {v}" for k, v in item.items())
+    if isinstance(item, list | tuple):
+        return " -> ".join(_path_text(i) for i in item)
+    return str(item)
+
+
+def _admin_paths(result: AuditResult) -> tuple[AdminPath, ...]:
+    """Users the effective-admin rule flags, with the paths its details name (if any)."""
+    out = []
+    for f in result.findings:
+        if f.rule_id != EFFECTIVE_ADMIN_RULE or f.status not in (Status.FAIL, Status.SUPPRESSED):
+            continue
+        raw = f.details.get("paths", f.details.get("path", f.details.get("via", ())))
+        items = raw if isinstance(raw, list | tuple) else [raw] if raw else []
+        out.append(
+            AdminPath(
+                user=f.resource_name,
+                message=f.message,
+                paths=tuple(_path_text(i) for i in items),
+                conditional=bool(f.details.get("conditional", False)),
+            )
+        )
+    return tuple(sorted(out, key=lambda a: a.user.lower()))
+
+
+def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
+    return tuple(
+        CoverageRow(
+            api=o.api,
+            part=o.part,
+            status=o.status.value,
+            region=o.region or "",
+            message=o.message,
+            calls=o.calls,
+            retries=o.retries,
+        )
+        for o in sorted(
+            snapshot.outcomes,
+            key=lambda o: (o.status is OutcomeStatus.OK, o.part, o.api, o.region or ""),
+        )
+    )
+
+
+def key_age_bins(limit: int) -> tuple[tuple[str, int, int | None], ...]:
+    """Age bins (label, low, high inclusive) around the rotation limit: the limit is a bin edge."""
+    third = max(limit // 3, 1)
+    edges = [0, third, 2 * third, limit, 2 * limit, 4 * limit]
+    bins: list[tuple[str, int, int | None]] = []
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        start = lo + 1 if lo else 0
+        bins.append((f"{start}-{hi}", start, hi))
+    bins.append((f">{edges[-1]}", edges[-1] + 1, None))
+    return tuple(bins)
+
+
+def _chart_data(
+    snapshot: Snapshot,
+    as_of: datetime,
+    severities: tuple[tuple[str, int], ...],
+    frameworks: tuple[FrameworkScore, ...],
+    users: tuple[UserRow, ...],
+    limit: int,
+) -> ChartData:
+    bins = key_age_bins(limit)
+    counts = [0] * len(bins)
+    for u in users:
+        for k in u.keys:
+            if not k.active or k.age_days is None:
+                continue
+            for i, (_label, lo, hi) in enumerate(bins):
+                if k.age_days >= lo and (hi is None or k.age_days <= hi):
+                    counts[i] += 1
+                    break
+    console = [u for u in users if u.console and not u.is_root]
+    with_mfa = sum(1 for u in console if u.mfa)
+    return ChartData(
+        failing_by_severity=severities,
+        framework_percent=tuple((f.framework, f.percent) for f in frameworks),
+        key_age_bins=tuple((b[0], n) for b, n in zip(bins, counts, strict=True)),
+        key_age_limit_bin=next(i for i, b in enumerate(bins) if b[1] > limit),
+        key_age_limit_days=limit,
+        mfa_console=(with_mfa, len(console) - with_mfa),
+    )
+
+
+def build_view(
+    snapshot: Snapshot,
+    snapshot_sha256: str,
+    result: AuditResult,
+    *,
+    generated_at: datetime | None = None,
+    key_age_limit_days: int = 90,
+) -> ReportView:
+    """Everything the reports show. ``generated_at`` defaults to the as-of time (determinism)."""
+    scores = score(result)
+    sections = _rule_sections(result)
+    users = _user_rows(snapshot, result.as_of, scores.risk_of())
+    groups = _group_rows(snapshot)
+    coverage = _coverage(snapshot)
+    severities = _severity_counts(result)
+    meta = snapshot.meta
+    return ReportView(
+        account_id=meta.account_id,
+        account_alias=", ".join(snapshot.account_aliases),
+        partition=meta.partition,
+        source=meta.source,
+        caller_arn=meta.caller_arn,
+        tool_version=meta.tool_version,
+        collected_at=meta.collected_at,
+        credential_report_at=meta.credential_report_generated_at,
+        as_of=result.as_of,
+        generated_at=generated_at or result.as_of,
+        snapshot_sha256=snapshot_sha256,
+        posture=scores.posture,
+        failing_by_severity=severities,
+        status_counts={s.value: n for s in Status if (n := len(result.by_status(s)))},
+        frameworks=scores.frameworks,
+        rules=sections,
+        top_risks=_top_risks(sections, scores.user_risks),
+        top_users=scores.user_risks[:TOP_USERS],
+        users=users,
+        groups=groups,
+        matrix=_matrix(groups),
+        admin_paths=_admin_paths(result),
+        admin_rule_ran=any(f.rule_id == EFFECTIVE_ADMIN_RULE for f in result.findings),
+        coverage=coverage,
+        coverage_complete=not snapshot.failed_outcomes,
+        charts=_chart_data(
+            snapshot, result.as_of, severities, scores.frameworks, users, key_age_limit_days
+        ),
+        findings=result.findings,
+        scores=scores,
+    )
