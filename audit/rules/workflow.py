@@ -37,6 +37,7 @@ rule(
     requires=(),
     resource_type="suppression",
     workflow=True,
+    beyond_benchmarks=True,
 )(_produced_elsewhere)
 
 rule(
@@ -55,4 +56,5 @@ rule(
     requires=(),
     resource_type="suppression",
     workflow=True,
+    beyond_benchmarks=True,
 )(_produced_elsewhere)
