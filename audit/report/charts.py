@@ -91,11 +91,11 @@ def _key_age(data: ChartData) -> str:
     ]
     bars = ax.bar(range(len(labels)), values, color=colours)
     ax.bar_label(bars, padding=2)
-    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
     line = data.key_age_limit_bin - 0.5
     ax.axvline(line, color="black", linestyle="--", linewidth=1)
     top = max([*values, 1]) * 1.25
-    ax.text(line + 0.08, top * 0.92, f"{data.key_age_limit_days}-day limit", fontsize=8)
+    ax.text(line - 0.08, top * 0.95, f"{data.key_age_limit_days}-day limit", fontsize=8, ha="right")
     ax.set_ylim(0, top)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
@@ -107,9 +107,11 @@ def _key_age(data: ChartData) -> str:
 def _mfa(data: ChartData) -> str:
     with_mfa, without = data.mfa_console
     total = with_mfa + without
-    fig, ax = plt.subplots(figsize=(4.2, 1.5))
-    ax.barh([0], [with_mfa], color=PASS_COLOUR, label=f"MFA ({with_mfa})")
-    ax.barh([0], [without], left=[with_mfa], color=FAIL_COLOUR, label=f"no MFA ({without})")
+    fig, ax = plt.subplots(figsize=(4.2, 1.4))
+    ax.barh([0], [with_mfa], height=0.5, color=PASS_COLOUR, label=f"MFA ({with_mfa})")
+    ax.barh(
+        [0], [without], height=0.5, left=[with_mfa], color=FAIL_COLOUR, label=f"no MFA ({without})"
+    )
     ax.set_xlim(0, max(total, 1))
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from audit.engine import evaluate
-from audit.findings import AuditResult, Finding, Severity, Status
+from audit.findings import AuditResult
 from audit.model import (
     ALL_PARTS,
     ApiOutcome,
@@ -118,7 +117,21 @@ def build_snapshot(extra_console_users: int = 0) -> Snapshot:
         iam_user(
             "bob",
             ("admins",),
-            inline_policies=(InlinePolicy(f"inline-{SCRIPT}", {"Statement": [{"Sid": SCRIPT}]}),),
+            inline_policies=(
+                InlinePolicy(
+                    f"inline-{SCRIPT}",
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "s3:GetObject",
+                                "Resource": f"arn:aws:s3:::{SCRIPT}/*",
+                            }
+                        ],
+                    },
+                ),
+            ),
             tags={"team": SCRIPT},
         ),
         iam_user(
@@ -153,7 +166,7 @@ def build_snapshot(extra_console_users: int = 0) -> Snapshot:
             "AGPADEVS",
             "/",
             days_ago(500),
-            inline_policies=(InlinePolicy("dev-s3", {"Statement": []}),),
+            inline_policies=(InlinePolicy("dev-s3", {"Version": "2012-10-17", "Statement": []}),),
         ),
         Group("empty", _arn("group", "empty"), "AGPAEMPTY", "/", days_ago(500)),
     ]
@@ -195,33 +208,8 @@ def build_snapshot(extra_console_users: int = 0) -> Snapshot:
     )
 
 
-def admin_finding(user: str, path: str) -> Finding:
-    """What the effective-admin rule (written elsewhere) yields; the report renders its paths."""
-    return Finding(
-        rule_id="user-effective-admin",
-        title="Users who are effective administrators",
-        status=Status.FAIL,
-        severity=Severity.HIGH,
-        resource_type="user",
-        resource_name=user,
-        resource_arn=_arn("user", user),
-        message=f"{user} can do * on * via {path}",
-        controls=(),
-        remediation="Remove the path.",
-        details={"paths": [path]},
-    )
-
-
 def audit_result(snapshot: Snapshot) -> AuditResult:
-    result = evaluate(snapshot, AS_OF)
-    have = {f.rule_id for f in result.findings}
-    extra = ()
-    if "user-effective-admin" not in have:
-        extra = (
-            admin_finding("bob", f"group admins -> policy AdministratorAccess {SCRIPT}"),
-            admin_finding(FORMULA_USER, "policy AdministratorAccess (attached)"),
-        )
-    return dataclasses.replace(result, findings=result.findings + extra)
+    return evaluate(snapshot, AS_OF)
 
 
 ReportFactory = Callable[..., tuple[Path, Snapshot, AuditResult, list[Path]]]
