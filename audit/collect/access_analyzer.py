@@ -1,0 +1,92 @@
+"""IAM Access Analyzer: ListAnalyzers in every enabled region (or the regions asked for).
+
+The region list comes from ec2:DescribeRegions (enabled regions only); if that is denied the
+home region is still checked, and the gap is recorded so "enabled in all regions" is not
+claimed on partial data. Regions are queried in parallel: one slow region must not add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from audit.collect.calls import call_api, failed
+from audit.collect.session import Clients
+from audit.model import PART_ACCESS_ANALYZER, AccessAnalyzer, ApiOutcome, OutcomeStatus
+
+ACTIONS = ("ec2:DescribeRegions", "access-analyzer:ListAnalyzers")
+_WORKERS = 8
+
+
+def _regions(clients: Clients) -> tuple[tuple[str, ...], tuple[ApiOutcome, ...]]:
+    asked = clients.options.analyzer_regions
+    if asked:
+        return tuple(dict.fromkeys(asked)), ()
+    ec2 = clients.client("ec2")
+
+    def fetch() -> Iterable[Mapping[str, Any]]:
+        return [ec2.describe_regions(AllRegions=False)]
+
+    result = call_api("ec2:DescribeRegions", PART_ACCESS_ANALYZER, fetch)
+    if not result.ok:
+        return (clients.home_region,), (result.outcome,)
+    try:
+        names = sorted(
+            str(r["RegionName"])
+            for r in result.pages[0]["Regions"]
+            # moto lists every region; AWS only enabled ones unless AllRegions is set.
+            if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+        )
+    except (KeyError, TypeError, IndexError) as exc:
+        return (clients.home_region,), (failed(result, exc).outcome,)
+    return tuple(names) or (clients.home_region,), (result.outcome,)
+
+
+def analyzers_from(region: str, pages: Sequence[Mapping[str, Any]]) -> tuple[AccessAnalyzer, ...]:
+    return tuple(
+        AccessAnalyzer(
+            region=region,
+            name=str(a["name"]),
+            arn=str(a["arn"]),
+            type=str(a.get("type", "")),
+            status=str(a.get("status", "")),
+        )
+        for page in pages
+        for a in page.get("analyzers", [])
+    )
+
+
+def _one_region(clients: Clients, region: str) -> tuple[tuple[AccessAnalyzer, ...], ApiOutcome]:
+    client = clients.access_analyzer(region)
+
+    def fetch() -> Iterable[Mapping[str, Any]]:
+        return client.get_paginator("list_analyzers").paginate()
+
+    result = call_api("access-analyzer:ListAnalyzers", PART_ACCESS_ANALYZER, fetch, region=region)
+    if not result.ok:
+        return (), result.outcome
+    try:
+        return analyzers_from(region, result.pages), result.outcome
+    except (KeyError, TypeError) as exc:
+        return (), failed(result, exc).outcome
+
+
+def collect(clients: Clients) -> tuple[tuple[AccessAnalyzer, ...], tuple[ApiOutcome, ...]]:
+    regions, outcomes = _regions(clients)
+    first, *rest = regions
+    # Clients are created here, in one thread: boto3 sessions are not thread-safe, clients are.
+    for region in regions:
+        clients.access_analyzer(region)
+    found, outcome = _one_region(clients, first)
+    if outcome.status is OutcomeStatus.NOT_SUPPORTED and clients.options.endpoint_url:
+        # One endpoint serves every region: it lacks the API everywhere, no need to ask again.
+        skipped = tuple(
+            replace(outcome, region=r, calls=0, seconds=0.0, message=outcome.message) for r in rest
+        )
+        return found, (*outcomes, outcome, *skipped)
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        others = list(pool.map(lambda r: _one_region(clients, r), rest))
+    analyzers = found + tuple(a for got, _ in others for a in got)
+    return analyzers, (*outcomes, outcome, *(o for _, o in others))

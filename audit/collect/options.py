@@ -1,0 +1,17 @@
+"""How and where to collect: the knobs the CLI and the demo pass to :func:`collect_snapshot`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    profile: str | None = None
+    region: str | None = None  # home region for STS/IAM calls; default from the chain or us-east-1
+    endpoint_url: str | None = None  # e.g. a moto server http://127.0.0.1:PORT (every service)
+    # None: the enabled regions (ec2 DescribeRegions), falling back to the home region
+    analyzer_regions: tuple[str, ...] | None = None
+    max_attempts: int = 10  # botocore adaptive retry mode, attempts per call
+    report_wait_seconds: float = 120.0  # bound on polling the credential report
+    quiet: bool = False  # progress display on stderr off

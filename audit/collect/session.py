@@ -1,0 +1,141 @@
+"""The boto3 session and clients every collector uses: retries, timeouts, guard, endpoint.
+
+Failures that make a snapshot impossible (no credentials, unknown profile, endpoint
+unreachable, sts:GetCallerIdentity refused) raise :class:`CollectionError` with one line;
+everything after that is recorded per API instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from audit import __version__
+from audit.collect.guard import install_guard
+from audit.collect.options import CollectOptions
+from audit.errors import CollectionError
+
+if TYPE_CHECKING:
+    from mypy_boto3_accessanalyzer import AccessAnalyzerClient
+    from mypy_boto3_iam import IAMClient
+
+DEFAULT_REGION = "us-east-1"
+# The identity probe decides whether collection can start at all: fail fast on a dead endpoint
+# instead of backing off through every retry.
+_PROBE_ATTEMPTS = 3
+
+
+def _config(max_attempts: int) -> Config:
+    return Config(
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=60,
+        user_agent_extra=f"iam-audit/{__version__}",
+    )
+
+
+def _no_retry_on_foreign_errors(response: Any = None, **_: Any) -> bool | None:
+    """needs-retry handler for custom endpoints: an HTML 5xx page is not a transient AWS error.
+
+    An emulator answers an API it does not implement (moto: Access Analyzer) with an HTML
+    error page; retrying it with backoff would only add a minute. ``False`` vetoes the retry.
+    """
+    if response is None:
+        return None
+    http = response[0]
+    content_type = str(http.headers.get("content-type", ""))
+    if http.status_code >= 500 and content_type.startswith("text/html"):
+        return False
+    return None
+
+
+@dataclass
+class Clients:
+    """Makes (and caches) guarded clients; one per service and region."""
+
+    session: boto3.session.Session
+    options: CollectOptions
+    home_region: str
+    _cache: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+
+    def client(
+        self, service: str, region: str | None = None, *, attempts: int | None = None
+    ) -> Any:
+        where = region or self.home_region
+        tries = attempts or self.options.max_attempts
+        key = (service, where, tries)
+        if key not in self._cache:
+            client = self.session.client(
+                service,  # type: ignore[call-overload]  # the service name is a runtime value
+                region_name=where,
+                endpoint_url=self.options.endpoint_url,
+                config=_config(tries),
+            )
+            install_guard(client)
+            if self.options.endpoint_url:
+                client.meta.events.register_first("needs-retry", _no_retry_on_foreign_errors)
+            self._cache[key] = client
+        return self._cache[key]
+
+    def iam(self) -> IAMClient:
+        client: IAMClient = self.client("iam")
+        return client
+
+    def access_analyzer(self, region: str) -> AccessAnalyzerClient:
+        client: AccessAnalyzerClient = self.client("accessanalyzer", region)
+        return client
+
+
+def open_clients(options: CollectOptions, session: boto3.session.Session | None = None) -> Clients:
+    """A session with credentials, or a one-line CollectionError saying why there is none."""
+    try:
+        chosen = session or boto3.session.Session(
+            profile_name=options.profile, region_name=options.region
+        )
+    except botocore.exceptions.ProfileNotFound:
+        raise CollectionError(f"AWS profile {options.profile!r} not found") from None
+    try:
+        credentials = chosen.get_credentials()
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CollectionError(f"cannot load AWS credentials: {exc}") from None
+    if credentials is None:
+        raise CollectionError(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "or pass --profile"
+        )
+    region = options.region or chosen.region_name or DEFAULT_REGION
+    return Clients(session=chosen, options=options, home_region=region)
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    arn: str
+    partition: str
+
+
+def caller_identity(clients: Clients) -> Identity:
+    """sts:GetCallerIdentity; any failure here is fatal: nothing else would work either."""
+    sts = clients.client("sts", attempts=min(_PROBE_ATTEMPTS, clients.options.max_attempts))
+    where = clients.options.endpoint_url or f"AWS STS in {clients.home_region}"
+    try:
+        reply = sts.get_caller_identity()
+    except botocore.exceptions.EndpointConnectionError:
+        raise CollectionError(f"cannot reach {where}") from None
+    except botocore.exceptions.NoCredentialsError:
+        raise CollectionError("no AWS credentials found (pass --profile or set AWS_*)") from None
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "error")
+        message = " ".join(str(error.get("Message", "")).split())
+        raise CollectionError(f"sts:GetCallerIdentity failed: {code}: {message}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CollectionError(f"sts:GetCallerIdentity failed: {exc}") from None
+    arn = str(reply["Arn"])
+    parts = arn.split(":")
+    partition = parts[1] if len(parts) > 1 and parts[1] else "aws"
+    return Identity(account_id=str(reply["Account"]), arn=arn, partition=partition)
