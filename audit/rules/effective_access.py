@@ -124,7 +124,9 @@ def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     remediation=(
         "Remove the actions named in the finding from the path it names, or scope their "
-        "Resource to what the user must manage; re-check with: iam-audit explain USER SNAPSHOT"
+        "Resource to what the user must manage (IAM console > Policies > POLICY > Edit; or "
+        "aws iam create-policy-version --policy-arn POLICY_ARN --policy-document file://doc.json "
+        "--set-as-default), then re-check with: iam-audit explain USER SNAPSHOT"
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="user",

@@ -1,0 +1,147 @@
+"""Meta-tests on the rules catalogue: ids, metadata, controls (issue 4 and controls.md)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from audit.engine import evaluate
+from audit.findings import Severity, Status
+from audit.model import ALL_PARTS
+from audit.rules import all_rules
+from audit.rules.controls import CIS_VERSIONS, SECURITY_HUB, framework_of
+from audit.rules.registry import Rule
+from tests.rules.builders import T0, snapshot, without
+
+# The catalogue of issue 4, ids exactly as written there.
+ISSUE_4_IDS = {
+    "root-access-key", "root-mfa", "root-hardware-mfa", "root-recent-use",
+    "password-min-length", "password-reuse", "password-complexity", "password-expiry",
+    "user-console-mfa", "user-hardware-mfa", "user-key-at-setup", "credentials-unused",
+    "user-multiple-active-keys", "access-key-rotation", "user-inline-policy",
+    "user-attached-policy", "user-not-in-group", "user-no-permissions-boundary",
+    "user-console-and-keys",
+    "group-inline-policy", "group-empty", "policy-full-admin", "admin-policy-attached",
+    "policy-unattached", "policy-service-wildcard", "cloudshell-full-access", "support-role",
+    "server-certificate-expired", "access-analyzer-enabled", "identity-federation",
+    "role-trust-any-principal",
+    "user-effective-admin", "admin-without-mfa", "user-privilege-escalation",
+    "policy-privilege-escalation",
+}  # fmt: skip
+
+# controls.md, row by row: (v3.0, v4.0.1, v5.0, v6.0) and the Security Hub numbers.
+CIS_TOPICS = {
+    "root-access-key": (("1.4", "1.4", "1.3", "2.3"), (4,)),
+    "root-mfa": (("1.5", "1.5", "1.4", "2.4"), (9,)),
+    "root-hardware-mfa": (("1.6", "1.6", "1.5", "2.5"), (6,)),
+    "root-recent-use": (("1.7", "1.7", "1.6", "2.6"), ()),
+    "password-min-length": (("1.8", "1.8", "1.7", "2.7"), (15,)),
+    "password-reuse": (("1.9", "1.9", "1.8", "2.8"), (16,)),
+    "user-console-mfa": (("1.10", "1.10", "1.9", "2.9"), (5, 19)),
+    "user-key-at-setup": (("1.11", "1.11", "1.10", "2.10"), ()),
+    "credentials-unused": (("1.12", "1.12", "1.11", "2.11"), (22, 8)),
+    "user-multiple-active-keys": (("1.13", "1.13", "1.12", "2.12"), ()),
+    "access-key-rotation": (("1.14", "1.14", "1.13", "2.13"), (3,)),
+    "user-inline-policy": (("1.15", "1.15", "1.14", "2.14"), (2,)),
+    "user-attached-policy": (("1.15", "1.15", "1.14", "2.14"), (2,)),
+    "admin-policy-attached": (("1.16", "1.16", "1.15", "2.15"), ()),
+    "support-role": (("1.17", "1.17", "1.16", "2.16"), (18,)),
+    "server-certificate-expired": (("1.19", "1.19", "1.18", "2.18"), (26,)),
+    "access-analyzer-enabled": (("1.20", "1.20", "1.19", "2.19"), (28,)),
+    "identity-federation": (("1.21", "1.21", "1.20", "2.20"), ()),
+    "cloudshell-full-access": (("1.22", "1.22", "1.21", "2.21"), (27,)),
+}
+HUB_ONLY = {
+    "password-complexity": (11, 12, 13, 14),
+    "password-expiry": (17,),
+    "policy-full-admin": (1,),
+    "policy-service-wildcard": (21,),
+}
+# Severities issue 4 states explicitly.
+STATED_SEVERITY = {
+    "root-access-key": Severity.CRITICAL,
+    "root-mfa": Severity.CRITICAL,
+    "root-hardware-mfa": Severity.HIGH,
+    "root-recent-use": Severity.HIGH,
+    "password-expiry": Severity.LOW,
+    "user-hardware-mfa": Severity.LOW,
+    "identity-federation": Severity.INFO,
+    "admin-without-mfa": Severity.CRITICAL,
+    "policy-full-admin": Severity.HIGH,
+}
+
+
+def catalogue() -> list[Rule]:
+    return [r for r in all_rules() if not r.meta.workflow]
+
+
+def test_ids_are_unique_and_exactly_issue_4() -> None:
+    ids = [r.meta.id for r in catalogue()]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == ISSUE_4_IDS
+
+
+@pytest.mark.parametrize("rule", catalogue(), ids=lambda r: r.meta.id)
+def test_metadata_is_complete(rule: Rule) -> None:
+    meta = rule.meta
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", meta.id)
+    assert meta.title and meta.rationale.endswith(".") and len(meta.rationale) > 40
+    assert "aws " in meta.remediation  # an AWS CLI command, with placeholders
+    assert meta.requires and set(meta.requires) <= set(ALL_PARTS)
+    # a control, or the explicit marker, never both
+    assert bool(meta.controls) != meta.beyond_benchmarks
+    assert len(meta.controls) == len(set(meta.controls))
+
+
+@pytest.mark.parametrize("rule", catalogue(), ids=lambda r: r.meta.id)
+def test_controls_use_known_frameworks_and_every_cis_version(rule: Rule) -> None:
+    frameworks = [framework_of(c) for c in rule.meta.controls]
+    known = {f"CIS {v}" for v in CIS_VERSIONS} | {SECURITY_HUB}
+    assert set(frameworks) <= known
+    cis = [f for f in frameworks if f.startswith("CIS")]
+    assert cis == [] or sorted(cis) == sorted(f"CIS {v}" for v in CIS_VERSIONS)
+    for control in rule.meta.controls:
+        if control.startswith(SECURITY_HUB):
+            assert re.fullmatch(rf"{SECURITY_HUB} IAM\.\d+", control)
+        else:
+            assert re.fullmatch(r"CIS v[\d.]+ \d\.\d+", control)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CIS_TOPICS))
+def test_cis_ids_match_controls_md(rule_id: str) -> None:
+    (meta,) = [r.meta for r in catalogue() if r.meta.id == rule_id]
+    numbers, hub = CIS_TOPICS[rule_id]
+    expected = {f"CIS {v} {n}" for v, n in zip(CIS_VERSIONS, numbers, strict=True)}
+    expected |= {f"{SECURITY_HUB} IAM.{n}" for n in hub}
+    assert set(meta.controls) == expected
+
+
+def test_hub_only_and_beyond_benchmarks() -> None:
+    metas = {r.meta.id: r.meta for r in catalogue()}
+    for rule_id, hub in HUB_ONLY.items():
+        assert set(metas[rule_id].controls) == {f"{SECURITY_HUB} IAM.{n}" for n in hub}
+    mapped = set(CIS_TOPICS) | set(HUB_ONLY)
+    assert {i for i, m in metas.items() if m.beyond_benchmarks} == ISSUE_4_IDS - mapped
+
+
+def test_stated_severities() -> None:
+    metas = {r.meta.id: r.meta for r in catalogue()}
+    for rule_id, severity in STATED_SEVERITY.items():
+        assert metas[rule_id].severity is severity, rule_id
+
+
+@pytest.mark.parametrize(
+    ("rule", "part"),
+    [(r, p) for r in catalogue() for p in r.meta.requires],
+    ids=lambda v: v.meta.id if hasattr(v, "meta") else str(v),
+)
+def test_missing_part_gives_not_assessed(rule: Rule, part: str) -> None:
+    findings = evaluate(without(snapshot(), part), as_of=T0, rules=[rule]).findings
+    assert [f.status for f in findings] == [Status.NOT_ASSESSED]
+    assert part in findings[0].message and "access_denied" in findings[0].message
+
+
+def test_empty_account_never_errors() -> None:
+    findings = evaluate(snapshot(), as_of=T0, rules=catalogue()).findings
+    assert not [f for f in findings if f.status is Status.ERROR]
