@@ -1,0 +1,114 @@
+"""report.pdf read back with pypdf: cover, contents, running header/footer, the per-rule cut."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from audit.report import ReportOptions
+from tests.report.conftest import ReportFactory
+from tests.report.factories import ACCOUNT
+
+A4_WIDTH_PT = 595.3
+LETTER_WIDTH_PT = 612.0
+
+
+@pytest.fixture(scope="module")
+def pages(full_report: Path) -> list[str]:
+    return [p.extract_text() for p in PdfReader(full_report / "report.pdf").pages]
+
+
+def failing_by_rule(report_dir: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in json.loads((report_dir / "findings.json").read_text()):
+        if f["status"] == "fail":
+            counts[f["title"]] = counts.get(f["title"], 0) + 1
+    return counts
+
+
+def test_cover_names_account_period_time_and_hash(pages: list[str]) -> None:
+    cover = pages[0]
+    assert "AWS IAM audit report" in cover
+    assert ACCOUNT in cover
+    assert "test-alias" in cover
+    assert "Review period" in cover
+    assert "Generated at 2026-11-01 12:00 UTC" in cover
+    assert "ab" * 32 in cover
+    assert "Prepared by Jane Auditor" in cover
+    # The cover has no running header or footer.
+    assert "page 1 of" not in cover
+
+
+def test_contents_lists_sections_with_the_pages_they_are_on(pages: list[str]) -> None:
+    toc = pages[1]
+    assert toc.startswith("Contents")
+    entries = {
+        title.strip(): int(num) for title, num in re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)$", toc, re.M)
+    }
+    for section in (
+        "Executive summary",
+        "Compliance scorecard",
+        "Findings by rule",
+        "Who is an administrator and why",
+        "Collection coverage",
+        "Evidence",
+        "Sign-off",
+    ):
+        page = entries[section]
+        assert pages[page - 1].lstrip().startswith(section), (section, page)
+
+
+def test_running_header_and_page_x_of_y(pages: list[str]) -> None:
+    total = len(pages)
+    for number, text in enumerate(pages[1:], start=2):
+        assert f"page {number} of {total}" in text
+        assert "Confidential" in text
+        assert f"AWS account {ACCOUNT} (test-alias)" in text
+
+
+def test_failing_rules_are_all_there_and_the_cut_points_to_the_csv(
+    full_report: Path, pages: list[str]
+) -> None:
+    text = "\n".join(pages)
+    counts = failing_by_rule(full_report)
+    assert counts["Every IAM user with a console password has MFA"] == 32
+    for title in counts:
+        assert title in text.replace("\n", " "), title
+    cuts = re.findall(r"and (\d+) more, see findings\.csv", text)
+    expected = sorted(n - 25 for n in counts.values() if n > 25)
+    assert sorted(int(c) for c in cuts if int(c) in expected) == expected
+    # Resources past the cut are not listed: user029 would be the 30th row of the MFA rule.
+    mfa_section = text.split("Every IAM user with a console password has MFA")[2]
+    assert "user029 has a console password and no MFA" not in mfa_section.split("and 7 more")[0]
+
+
+def test_admin_paths_and_sign_off(pages: list[str]) -> None:
+    admins = next(p for p in pages if p.lstrip().startswith("Who is an administrator"))
+    assert "bob" in admins
+    assert "group admins" in admins
+    signoff = pages[-1]
+    for label in ("Sign-off", "Prepared by", "Reviewed by", "Date", "Signature"):
+        assert label in signoff
+
+
+def test_page_size_letter_and_a_smaller_cut(make_report: ReportFactory) -> None:
+    out, *_ = make_report(
+        formats=("pdf",),
+        options=ReportOptions(page_size="Letter", pdf_max_resources=3),
+        extra_console_users=5,
+    )
+    reader = PdfReader(out / "report.pdf")
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(LETTER_WIDTH_PT, abs=1)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    # 7 console users without MFA (bob, @carol and 5 more), 3 listed.
+    assert "and 4 more, see findings.csv" in text
+
+
+def test_default_is_a4(full_report: Path) -> None:
+    reader = PdfReader(full_report / "report.pdf")
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(A4_WIDTH_PT, abs=1)
+    assert 10 < len(reader.pages) < 40
