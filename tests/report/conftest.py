@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,7 @@ import pytest
 from audit.findings import AuditResult
 from audit.model import Snapshot
 from audit.report import ReportOptions, write_reports
-from tests.report.factories import audit_result, build_snapshot
-
-ReportFactory = Callable[..., tuple[Path, Snapshot, AuditResult, list[Path]]]
+from tests.report.factories import ReportFactory, audit_result, build_snapshot
 
 
 @pytest.fixture

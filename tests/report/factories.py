@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from audit.engine import evaluate
 from audit.findings import AuditResult
@@ -205,3 +207,6 @@ def build_snapshot(extra_console_users: int = 0) -> Snapshot:
 
 def audit_result(snapshot: Snapshot) -> AuditResult:
     return evaluate(snapshot, AS_OF)
+
+
+ReportFactory = Callable[..., tuple[Path, Snapshot, AuditResult, list[Path]]]

@@ -10,8 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from audit.report import ReportOptions
-from tests.report.conftest import ReportFactory
-from tests.report.factories import ACCOUNT
+from tests.report.factories import ACCOUNT, ReportFactory
 
 A4_WIDTH_PT = 595.3
 LETTER_WIDTH_PT = 612.0
