@@ -329,6 +329,15 @@ def report(snapshot_file: Path, **params: Any) -> int:
     return _produce(snapshot, digest, request, keep_snapshot=False)
 
 
+@cli.command()
+def permissions() -> int:
+    """Print the least-privilege IAM policy the auditor needs (JSON)."""
+    from audit.collect.permissions import policy_json
+
+    click.echo(policy_json(), nl=False)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: map every outcome to an exit code and at most one line on stderr."""
     try:

@@ -1,0 +1,161 @@
+"""Fixtures for collector tests: fake credentials, a planted moto account, fault injection."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+
+from audit.collect import CollectOptions, collect_snapshot
+from audit.model import Snapshot
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+DOC = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+}
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials only: no profile, endpoint or config of the machine leaks in."""
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def plant(iam: Any) -> None:
+    """A small account touching every part the collectors read."""
+    iam.update_account_password_policy(MinimumPasswordLength=12, RequireSymbols=True)
+    iam.create_account_alias(AccountAlias="collect-tests")
+    arn = iam.create_policy(PolicyName="ReadObjects", PolicyDocument=json.dumps(DOC))["Policy"][
+        "Arn"
+    ]
+    iam.create_group(GroupName="readers")
+    iam.attach_group_policy(GroupName="readers", PolicyArn=arn)
+    iam.put_group_policy(GroupName="readers", PolicyName="g-inline", PolicyDocument=json.dumps(DOC))
+    for name in ("alice", "bob", "null"):
+        iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "t"}])
+        iam.add_user_to_group(GroupName="readers", UserName=name)
+    iam.create_login_profile(UserName="alice", Password="Not-a-real-passw0rd!")
+    iam.create_access_key(UserName="bob")
+    iam.put_user_policy(UserName="bob", PolicyName="inline", PolicyDocument=json.dumps(DOC))
+    iam.attach_user_policy(UserName="bob", PolicyArn=arn)
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-mfa")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="alice",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    iam.create_role(
+        RoleName="app",
+        AssumeRolePolicyDocument=json.dumps(TRUST),
+        PermissionsBoundary=arn,
+    )
+    iam.put_role_policy(RoleName="app", PolicyName="r-inline", PolicyDocument=json.dumps(DOC))
+    iam.create_saml_provider(Name="corp-idp", SAMLMetadataDocument="x" * 1000)
+    iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com",
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40],
+    )
+
+
+@pytest.fixture
+def moto_account(aws_env: None) -> Iterator[None]:
+    with mock_aws():
+        plant(boto3.client("iam", region_name=REGION))
+        yield
+
+
+def options(**overrides: Any) -> CollectOptions:
+    base: dict[str, Any] = {
+        "region": REGION,
+        "analyzer_regions": (REGION,),
+        "quiet": True,
+        "report_wait_seconds": 5.0,
+    }
+    base.update(overrides)
+    return CollectOptions(**base)
+
+
+def collect(session: boto3.session.Session | None = None, **overrides: Any) -> Snapshot:
+    return collect_snapshot(options(**overrides), session=session or boto3.session.Session())
+
+
+# --- fault injection ---------------------------------------------------------------------
+# A handler on ``before-send`` answers instead of moto (it runs inside botocore's retry loop,
+# so retries behave as against AWS). Bodies are in each service's wire protocol.
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.read()
+
+
+def error_body(service: str, code: str, message: str) -> tuple[dict[str, str], bytes]:
+    if service == "accessanalyzer":  # restJson1
+        return {"x-amzn-ErrorType": code, "content-type": "application/json"}, json.dumps(
+            {"message": message}
+        ).encode()
+    if service == "ec2":
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            "</Errors><RequestID>r-1</RequestID></Response>"
+        )
+        return {"content-type": "text/xml"}, body.encode()
+    body = (
+        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>r-1</RequestId></ErrorResponse>"
+    )
+    return {"content-type": "text/xml"}, body.encode()
+
+
+def inject_error(
+    session: boto3.session.Session,
+    service: str,
+    operation: str,
+    code: str,
+    *,
+    status: int = 403,
+    times: int | None = None,
+) -> Callable[[], int]:
+    """Answer ``operation`` with an AWS error (``times`` times, or always). Returns a counter."""
+    sent = {"n": 0}
+
+    def respond(request: Any, **_: Any) -> AWSResponse | None:
+        if times is not None and sent["n"] >= times:
+            return None
+        sent["n"] += 1
+        headers, body = error_body(service, code, f"injected {code}")
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    session.events.register_first(f"before-send.{service}.{operation}", respond)
+    return lambda: sent["n"]
