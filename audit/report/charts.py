@@ -29,6 +29,7 @@ SEVERITY_COLOURS = {
 PASS_COLOUR = "#2e7d32"
 FAIL_COLOUR = "#c0392b"
 NEUTRAL_COLOUR = "#5b7083"
+FIGSIZE = (4.6, 2.8)  # inches; CSS scales the SVG to the column width
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class Charts:
 
 def _svg(fig: Figure, chart_id: str) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    # Same canvas for every chart (no tight bbox), so text comes out the same size in each.
+    fig.tight_layout(pad=0.6)
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
     # Inline use: drop the XML prolog and doctype; make the clip-path/def ids unique per chart
@@ -55,7 +58,7 @@ def _svg(fig: Figure, chart_id: str) -> str:
 
 
 def _severity(data: ChartData) -> str:
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    fig, ax = plt.subplots(figsize=FIGSIZE)
     labels = [label for label, _ in data.failing_by_severity]
     values = [n for _, n in data.failing_by_severity]
     bars = ax.bar(labels, values, color=[SEVERITY_COLOURS[lbl] for lbl in labels])
@@ -69,7 +72,7 @@ def _severity(data: ChartData) -> str:
 
 def _frameworks(data: ChartData) -> str:
     rows = list(data.framework_percent)
-    fig, ax = plt.subplots(figsize=(4.2, 0.5 + 0.38 * max(len(rows), 1)))
+    fig, ax = plt.subplots(figsize=FIGSIZE)
     names = [name for name, _ in rows][::-1]
     values = [pct or 0.0 for _, pct in rows][::-1]
     ax.barh(names, [100.0] * len(names), color="#e8e8e8")
@@ -78,12 +81,12 @@ def _frameworks(data: ChartData) -> str:
         ax.text(101, i, "n/a" if pct is None else f"{pct:.0f}%", va="center")
     ax.set_xlim(0, 115)
     ax.set_xticks([0, 50, 100])
-    ax.set_title("Controls passed / assessed, per framework")
+    ax.set_title("Controls passed / assessed")
     return _svg(fig, "chart-frameworks")
 
 
 def _key_age(data: ChartData) -> str:
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    fig, ax = plt.subplots(figsize=FIGSIZE)
     labels = [label for label, _ in data.key_age_bins]
     values = [n for _, n in data.key_age_bins]
     colours = [
@@ -107,17 +110,29 @@ def _key_age(data: ChartData) -> str:
 def _mfa(data: ChartData) -> str:
     with_mfa, without = data.mfa_console
     total = with_mfa + without
-    fig, ax = plt.subplots(figsize=(4.2, 1.4))
-    ax.barh([0], [with_mfa], height=0.5, color=PASS_COLOUR, label=f"MFA ({with_mfa})")
-    ax.barh(
-        [0], [without], height=0.5, left=[with_mfa], color=FAIL_COLOUR, label=f"no MFA ({without})"
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    if total:
+        ax.pie(
+            [with_mfa, without],
+            colors=[PASS_COLOUR, FAIL_COLOUR],
+            startangle=90,
+            counterclock=False,
+            wedgeprops={"width": 0.35, "edgecolor": "white"},
+        )
+        ax.text(0, 0, f"{100 * with_mfa / total:.0f}%", ha="center", va="center", fontsize=16)
+    else:
+        ax.text(0, 0, "no console users", ha="center", va="center")
+        ax.set_xlim(-1, 1)
+        ax.set_ylim(-1, 1)
+        ax.axis("off")
+    ax.set_aspect("equal")
+    ax.set_title("MFA coverage of console users")
+    ax.legend(
+        [f"MFA ({with_mfa})", f"no MFA ({without})"],
+        loc="center left",
+        bbox_to_anchor=(0.95, 0.5),
+        frameon=False,
     )
-    ax.set_xlim(0, max(total, 1))
-    ax.set_yticks([])
-    ax.spines["left"].set_visible(False)
-    pct = f"{100 * with_mfa / total:.0f}% covered" if total else "no console users"
-    ax.set_title(f"MFA coverage of console users: {pct}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
     return _svg(fig, "chart-mfa")
 
 
