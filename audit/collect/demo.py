@@ -158,7 +158,8 @@ def plant_demo_account(now: datetime) -> None:
     iam.create_account_alias(AccountAlias="example-corp-demo")
     # Root has an access key (root-access-key). moto has no root row in its credential
     # report; its account summary is the evidence it offers, set on the backend.
-    p.backend._account_access_keys_present = 1  # noqa: SLF001 - no API can plant this
+    # No API can plant this; it lives on the summary object (the backend attribute is ignored).
+    p.backend.account_summary._account_access_keys_present = 1
 
     deploy_arn = p.managed_policy(
         "DeployApplication",
@@ -218,6 +219,53 @@ def plant_demo_account(now: datetime) -> None:
     p.user("legacy-backup", created_days_ago=300, groups=("Deployers",))
     p.access_key("legacy-backup", created_days_ago=300, used_days_ago=None)
     p.access_key("legacy-backup", created_days_ago=200, used_days_ago=150, active=False)
+    _plant_catalogue_problems(p)
+
+
+def _plant_catalogue_problems(p: _Planter) -> None:
+    """Problems for the rest of the rules catalogue (issue 4); comments name the rule."""
+    iam = p.iam
+    # An admin who signs in with a password and no MFA (admin-without-mfa, user-effective-admin).
+    p.user("frank.sre", created_days_ago=90, groups=("Admins",), password_used_days_ago=4)
+    # A console user given a key at setup that was never used (user-key-at-setup).
+    p.access_key("bob.dev", created_days_ago=20, used_days_ago=None)
+    # A CI user mid-rotation with two active keys (user-multiple-active-keys).
+    p.access_key("ci-deploy", created_days_ago=10, used_days_ago=9)
+    # A group with an inline grant (group-inline-policy) and the AWS CloudShell policy
+    # (cloudshell-full-access).
+    iam.put_group_policy(
+        GroupName="Developers",
+        PolicyName="debug-lambdas",
+        PolicyDocument=_doc(_allow(["lambda:GetFunction", "lambda:InvokeFunction"])),
+    )
+    iam.attach_group_policy(GroupName="Developers", PolicyArn=f"{AWS}/AWSCloudShellFullAccess")
+    # A home-made '*' on '*' policy on a break-glass group nobody is in (policy-full-admin,
+    # admin-policy-attached, group-empty).
+    break_glass = p.managed_policy("BreakGlassAdmin", _doc(_allow("*")))
+    p.group("BreakGlass", managed=(break_glass,))
+    # A leftover policy attached to nothing that allows all of S3 (policy-unattached,
+    # policy-service-wildcard).
+    p.managed_policy("LegacyS3Full", _doc(_allow("s3:*")))
+    # Deployers may mint access keys for anyone (policy- and user-privilege-escalation).
+    keys = p.managed_policy(
+        "RotateKeys", _doc(_allow(["iam:CreateAccessKey", "iam:ListAccessKeys"]))
+    )
+    iam.attach_group_policy(GroupName="Deployers", PolicyArn=keys)
+    # A vendor role anyone in the world can assume (role-trust-any-principal).
+    with freeze_time(p.ago(250)):
+        iam.create_role(
+            RoleName="vendor-readonly",
+            AssumeRolePolicyDocument=_doc(
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+            ),
+        )
+    iam.attach_role_policy(RoleName="vendor-readonly", PolicyArn=f"{AWS}/ReadOnlyAccess")
+    # An old TLS certificate (server-certificate-expired: moto reports a 2012 expiry).
+    iam.upload_server_certificate(
+        ServerCertificateName="old-www-example-com",
+        CertificateBody="-----BEGIN CERTIFICATE-----\ndemo\n-----END CERTIFICATE-----",
+        PrivateKey="-----BEGIN PRIVATE KEY-----\ndemo\n-----END PRIVATE KEY-----",
+    )
 
 
 def demo_snapshot(*, quiet: bool = True, now: datetime | None = None) -> Snapshot:
