@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from audit.errors import (
 )
 from audit.findings import AuditResult
 from audit.model import Snapshot
+from audit.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -134,6 +135,12 @@ def report_options(func: F) -> F:
             click.option(
                 "--prepared-by", default="", help="Name printed on the PDF's sign-off page."
             ),
+            click.option(
+                "--config",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="audit.toml: thresholds, severity overrides, disabled rules, accepted "
+                "risks (default: ./audit.toml when present; see audit.example.toml).",
+            ),
         )
     ):
         func = option(func)
@@ -153,9 +160,13 @@ class ReportRequest:
     pdf_max_resources: int
     prepared_by: str
     quiet: bool
+    config: Path | None = None
+    settings: Settings = field(default_factory=Settings)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ReportRequest:
+        from audit.config import load_settings
+
         return cls(
             out=params["out"],
             formats=_parse_formats(params["formats"]),
@@ -164,6 +175,8 @@ class ReportRequest:
             pdf_max_resources=params["pdf_max_resources"],
             prepared_by=params["prepared_by"],
             quiet=params["quiet"],
+            config=params["config"],
+            settings=load_settings(params["config"]),
         )
 
 
@@ -239,7 +252,7 @@ def _produce(
         snapshot_sha256 = write_snapshot(snapshot, snap_path)
         written.append(snap_path)
     assert snapshot_sha256 is not None  # noqa: S101 - set by the caller or just above
-    result = evaluate(snapshot, as_of=request.as_of)
+    result = evaluate(snapshot, as_of=request.as_of, settings=request.settings)
     options = ReportOptions(
         page_size=request.page_size,
         pdf_max_resources=request.pdf_max_resources,
@@ -335,6 +348,36 @@ def permissions() -> int:
     from audit.collect.permissions import policy_json
 
     click.echo(policy_json(), nl=False)
+    return EXIT_OK
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+def rules(fmt: str) -> int:
+    """List the rules catalogue: ids, severities, controls, the data each rule needs."""
+    from audit.rules.catalogue import render_catalogue
+
+    click.echo(render_catalogue(fmt), nl=False)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("user")
+@click.argument("snapshot_file", type=click.Path(dir_okay=False, path_type=Path))
+def explain(user: str, snapshot_file: Path) -> int:
+    """Show USER's effective permissions in SNAPSHOT_FILE and where each comes from."""
+    from audit.explain import explain_user
+    from audit.snapshot_io import read_snapshot
+
+    snapshot, _digest = read_snapshot(snapshot_file)
+    click.echo(explain_user(snapshot, user), nl=False)
     return EXIT_OK
 
 

@@ -113,6 +113,12 @@ def finding_from_record(rec: Mapping[str, Any]) -> Finding:
     """A finding back from its findings.json object (the inverse of the report's writer)."""
     try:
         suppression = rec.get("suppression")
+        if not isinstance(suppression, dict) and rec.get("suppression_owner"):
+            # findings.json keeps the entry flat (suppression_owner, ...), like the CSV.
+            suppression = {
+                k: str(rec.get(f"suppression_{k}", ""))
+                for k in ("owner", "reason", "expires", "ticket")
+            }
         return Finding(
             rule_id=str(rec["rule_id"]),
             title=str(rec.get("title", "")),

@@ -82,3 +82,39 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, text: str, message: str) -
 def test_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="config file not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_config_option_reaches_the_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from audit.cli import main
+    from audit.model import PasswordPolicy
+    from audit.snapshot_io import write_snapshot
+    from tests.rules.builders import snapshot
+
+    snap_path = tmp_path / "snap.json.gz"
+    write_snapshot(snapshot(password_policy=PasswordPolicy(minimum_password_length=8)), snap_path)
+    config = write(
+        tmp_path,
+        'disabled_rules = ["password-expiry"]\n'
+        "[thresholds]\npassword_min_length = 8\n"
+        '[severity]\npassword-reuse = "critical"\n',
+    )
+    out = tmp_path / "out"
+    args = ["report", str(snap_path), "--format", "json", "--out", str(out), "-q"]
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--config", str(config)])
+    assert done.value.code == 0
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    by_rule = {f["rule_id"]: f for f in findings}
+    assert "password-expiry" not in by_rule
+    assert by_rule["password-min-length"]["status"] == "pass"
+    assert by_rule["password-reuse"]["severity"] == "critical"
+
+    bad = write(tmp_path, "[thresholds]\nnope = 1\n")
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--config", str(bad)])
+    assert done.value.code == 2
+    assert "thresholds.nope: unknown threshold" in capsys.readouterr().err

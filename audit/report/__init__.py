@@ -10,11 +10,15 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.errors import InputError
 from audit.findings import AuditResult
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from audit.review import ReviewSection
 
 FORMATS = ("html", "pdf", "csv", "json")
 PAGE_SIZES = ("A4", "Letter")
@@ -31,6 +35,8 @@ class ReportOptions:
     key_age_limit_days: int = (
         90  # the line on the key-age chart (Thresholds.access_key_max_age_days)
     )
+    # "Changes since the last review" and trend charts (audit.review); None: no earlier run.
+    review: ReviewSection | None = None
 
 
 def _check(formats: Collection[str], options: ReportOptions) -> None:

@@ -10,12 +10,20 @@ from audit.report.view import ReportView
 from audit.snapshot_io import to_jsonable
 
 # findings.json / findings.csv columns: the contract's, then what the report adds.
-FINDING_JSON_COLUMNS = (*FINDING_COLUMNS, "details")
+# An accepted risk's entry (audit.suppressions), flat so a spreadsheet can filter by owner.
+SUPPRESSION_FIELDS = ("owner", "reason", "expires", "ticket")
+FINDING_JSON_COLUMNS = (
+    *FINDING_COLUMNS,
+    "details",
+    *(f"suppression_{k}" for k in SUPPRESSION_FIELDS),
+)
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
     record = finding_record(f)
     record["details"] = to_jsonable(f.details)
+    for key in SUPPRESSION_FIELDS:
+        record[f"suppression_{key}"] = (f.suppression or {}).get(key, "")
     return record
 
 
