@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from audit import __version__
+from audit.cli_review import ReviewRequest, review_options
 from audit.errors import (
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
@@ -196,14 +197,9 @@ def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
 
 def _run_dir(base: Path, snapshot: Snapshot) -> Path:
     """reports/<account>/<UTC timestamp>/, never an existing folder (runs are history)."""
-    stamp = snapshot.meta.collected_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    parent = base / snapshot.meta.account_id
-    candidate = parent / stamp
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = parent / f"{stamp}-{n}"
-    return candidate
+    from audit.history import new_run_dir
+
+    return new_run_dir(base, snapshot.meta.account_id, snapshot.meta.collected_at)
 
 
 def _echo(quiet: bool, text: str = "", err: bool = False) -> None:
@@ -239,6 +235,7 @@ def _produce(
     request: ReportRequest,
     *,
     keep_snapshot: bool,
+    review: ReviewRequest,
 ) -> int:
     """Evaluate and write every requested output; return the exit code."""
     from audit.engine import evaluate
@@ -252,19 +249,22 @@ def _produce(
         snapshot_sha256 = write_snapshot(snapshot, snap_path)
         written.append(snap_path)
     assert snapshot_sha256 is not None  # noqa: S101 - set by the caller or just above
-    result = evaluate(snapshot, as_of=request.as_of, settings=request.settings)
+    result = review.apply(evaluate(snapshot, as_of=request.as_of, settings=request.settings))
+    past = review.past(DEFAULT_REPORTS_DIR, snapshot, result, out_dir)
     options = ReportOptions(
         page_size=request.page_size,
         pdf_max_resources=request.pdf_max_resources,
         prepared_by=request.prepared_by,
+        review=review.section(past, request.formats),
     )
     written.extend(
         write_reports(snapshot, snapshot_sha256, result, out_dir, request.formats, options)
     )
+    written.extend(review.write_diff(past, out_dir))
     _summarise(result, snapshot, written, request.quiet)
     if not request.quiet:
         click.echo(f"  snapshot sha256 {snapshot_sha256}")
-    return EXIT_INCOMPLETE if snapshot.failed_outcomes else EXIT_OK
+    return review.finish(snapshot, result, past, out_dir, request.quiet)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -272,35 +272,39 @@ def _produce(
 def cli() -> None:
     """Read-only AWS IAM audit: credentials, groups, policies, CIS and Security Hub controls.
 
-    Exit codes: 0 done; 2 bad input or usage; 3 the audit ran but collection was incomplete;
-    4 any other failure.
+    Exit codes: 0 done; 1 --fail-on threshold reached (wins over 3); 2 bad input or usage;
+    3 the audit ran but collection was incomplete; 4 any other failure (SMTP included).
     """
 
 
 @cli.command()
 @report_options
+@review_options
 @quiet_option
 def demo(**params: Any) -> int:
     """Audit the built-in demo account (in-process moto, planted problems); no AWS needed."""
     request = ReportRequest.from_params(params)
+    review = ReviewRequest.from_params(params, request.formats, config=request.config)
     from audit.collect.demo import demo_snapshot
 
     _echo(request.quiet, "Building the demo account in-process (moto) and collecting it...", True)
     snapshot = demo_snapshot(quiet=request.quiet)
-    return _produce(snapshot, None, request, keep_snapshot=True)
+    return _produce(snapshot, None, request, keep_snapshot=True, review=review)
 
 
 @cli.command()
 @collection_options
 @report_options
+@review_options
 @quiet_option
 def run(**params: Any) -> int:
     """Collect from a real account (or --endpoint-url) and write every report."""
     request = ReportRequest.from_params(params)
+    review = ReviewRequest.from_params(params, request.formats, config=request.config)
     from audit.collect import collect_snapshot
 
     snapshot = collect_snapshot(_collect_options(params, request.quiet))
-    return _produce(snapshot, None, request, keep_snapshot=True)
+    return _produce(snapshot, None, request, keep_snapshot=True, review=review)
 
 
 @cli.command()
@@ -332,14 +336,16 @@ def collect(output: Path, quiet: bool, **params: Any) -> int:
 @cli.command()
 @click.argument("snapshot_file", type=click.Path(dir_okay=False, path_type=Path))
 @report_options
+@review_options
 @quiet_option
 def report(snapshot_file: Path, **params: Any) -> int:
     """Rebuild reports from a stored snapshot, without AWS."""
     request = ReportRequest.from_params(params)
+    review = ReviewRequest.from_params(params, request.formats, config=request.config)
     from audit.snapshot_io import read_snapshot
 
     snapshot, digest = read_snapshot(snapshot_file)
-    return _produce(snapshot, digest, request, keep_snapshot=False)
+    return _produce(snapshot, digest, request, keep_snapshot=False, review=review)
 
 
 @cli.command()
@@ -348,6 +354,35 @@ def permissions() -> int:
     from audit.collect.permissions import policy_json
 
     click.echo(policy_json(), nl=False)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for diff.json and diff.csv (default: NEW if it is a run folder, else .).",
+)
+@click.option(
+    "--limit", type=click.IntRange(1), default=20, show_default=True, help="Lines per list."
+)
+@quiet_option
+def diff(old: Path, new: Path, out: Path | None, limit: int, quiet: bool) -> int:
+    """Compare two reviews: snapshot files or run folders (reports/<account>/<time>/)."""
+    from audit.diff import diff_csv, diff_json, diff_paths, summary_text
+    from audit.output import atomic_write_bytes
+
+    result = diff_paths(old, new)
+    out_dir = out or (new if new.is_dir() else Path("."))
+    written = []
+    for name, data in (("diff.json", diff_json(result)), ("diff.csv", diff_csv(result))):
+        atomic_write_bytes(out_dir / name, data)
+        written.append(out_dir / name)
+    _echo(quiet, summary_text(result, limit))
+    for path in written:
+        _echo(quiet, f"  wrote {path}")
     return EXIT_OK
 
 
