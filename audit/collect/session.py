@@ -77,7 +77,12 @@ class Clients:
             )
             install_guard(client)
             if self.options.endpoint_url:
-                client.meta.events.register_first("needs-retry", _no_retry_on_foreign_errors)
+                # Same event name as botocore's retry handler (more specific names run first),
+                # registered ahead of it so the veto is the first answer.
+                service_id = client.meta.service_model.service_id.hyphenize()
+                client.meta.events.register_first(
+                    f"needs-retry.{service_id}", _no_retry_on_foreign_errors
+                )
             self._cache[key] = client
         return self._cache[key]
 

@@ -138,6 +138,21 @@ def error_body(service: str, code: str, message: str) -> tuple[dict[str, str], b
     return {"content-type": "text/xml"}, body.encode()
 
 
+class ErrorResponder:
+    """A ``before-send`` handler answering with an AWS error (``times`` times, or always)."""
+
+    def __init__(self, service: str, code: str, status: int, times: int | None) -> None:
+        self.service, self.code, self.status, self.times = service, code, status, times
+        self.sent = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.times is not None and self.sent >= self.times:
+            return None
+        self.sent += 1
+        headers, body = error_body(self.service, self.code, f"injected {self.code}")
+        return AWSResponse(request.url, self.status, headers, _Raw(body))
+
+
 def inject_error(
     session: boto3.session.Session,
     service: str,
@@ -147,15 +162,7 @@ def inject_error(
     status: int = 403,
     times: int | None = None,
 ) -> Callable[[], int]:
-    """Answer ``operation`` with an AWS error (``times`` times, or always). Returns a counter."""
-    sent = {"n": 0}
-
-    def respond(request: Any, **_: Any) -> AWSResponse | None:
-        if times is not None and sent["n"] >= times:
-            return None
-        sent["n"] += 1
-        headers, body = error_body(service, code, f"injected {code}")
-        return AWSResponse(request.url, status, headers, _Raw(body))
-
-    session.events.register_first(f"before-send.{service}.{operation}", respond)
-    return lambda: sent["n"]
+    """Make ``operation`` fail on clients of ``session``. Returns how many times it did."""
+    responder = ErrorResponder(service, code, status, times)
+    session.events.register_first(f"before-send.{service}.{operation}", responder)
+    return lambda: responder.sent
