@@ -42,6 +42,7 @@ def _pattern(glob: str) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)  # the same (pattern, action) pairs recur for every user
 def wildcard_match(glob: str, value: str) -> bool:
     return _pattern(glob).fullmatch(value) is not None
 
@@ -369,10 +370,11 @@ class Escalation:
 
 def escalations(perms: EffectivePermissions) -> tuple[Escalation, ...]:
     """Every escalation method whose actions the principal all holds."""
-    cache: dict[str, Access] = {}
+    needed = {a for m in ESCALATION_METHODS for a in m.actions}
+    answers_by_action = {a: access(perms, a) for a in needed}
     found = []
     for method in ESCALATION_METHODS:
-        answers = [cache.setdefault(a, access(perms, a)) for a in method.actions]
+        answers = [answers_by_action[a] for a in method.actions]
         if not all(a.granted for a in answers):
             continue
         conditional = any(a.verdict is Verdict.CONDITIONAL for a in answers)
