@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from freezegun import freeze_time
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
 from audit.collect import CollectOptions, collect_snapshot
@@ -99,7 +99,8 @@ class _Planter:
         if password_used_days_ago is not None:
             # moto writes this naive value with "+00:00": give it UTC wall time.
             used = self.ago(password_used_days_ago).replace(tzinfo=None)
-            self.backend.users[name].password_last_used = used
+            # moto types the attribute as None; it formats whatever datetime it holds.
+            setattr(self.backend.users[name], "password_last_used", used)  # noqa: B010
         if mfa:
             serial = self.iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{name}-mfa")[
                 "VirtualMFADevice"
