@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from audit.effective import (
+from audit.errors import InputError
+from audit.model import PART_AUTHORIZATION, Snapshot, User
+from audit.permissions import (
     Effect,
     Statement,
     Verdict,
@@ -10,8 +12,6 @@ from audit.effective import (
     escalations,
     user_permissions,
 )
-from audit.errors import InputError
-from audit.model import PART_AUTHORIZATION, Snapshot, User
 
 
 def find_user(snapshot: Snapshot, name: str) -> User:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit.effective import (
+from audit.permissions import (
     ESCALATION_METHODS,
     Verdict,
     access,

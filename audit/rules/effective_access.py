@@ -1,6 +1,6 @@
 """Rules on what users can actually do: effective admin and privilege escalation.
 
-They use :mod:`audit.effective`, which follows every path (own policies, groups' policies) and
+They use :mod:`audit.permissions`, which follows every path (own policies, groups' policies) and
 the permissions boundary, and reports conditional grants as conditional.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from audit.effective import (
+from audit.findings import Resource, Result, Severity
+from audit.model import PART_AUTHORIZATION, PART_CREDENTIAL_REPORT, InlinePolicy, Snapshot
+from audit.permissions import (
     EffectivePermissions,
     Escalation,
     Verdict,
@@ -17,8 +19,6 @@ from audit.effective import (
     escalations,
     user_permissions,
 )
-from audit.findings import Resource, Result, Severity
-from audit.model import PART_AUTHORIZATION, PART_CREDENTIAL_REPORT, InlinePolicy, Snapshot
 from audit.rules._resources import user_resource
 from audit.rules.registry import Context, rule
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from audit.effective import Effect, Verdict, admin_access, document_permissions, parse_document
 from audit.findings import Resource, Result, Severity
 from audit.model import PART_AUTHORIZATION, AttachedPolicy, ManagedPolicy, Snapshot
+from audit.permissions import Effect, Verdict, admin_access, document_permissions, parse_document
 from audit.rules._resources import account
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule

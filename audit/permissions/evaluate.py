@@ -1,0 +1,219 @@
+"""Effective permissions of a principal, and where each grant comes from.
+
+Semantics follow IAM's evaluation of identity policies: an explicit Deny wins, an Allow is
+needed, and a permissions boundary must allow too. A Deny only *removes* an action when it is
+unconditional and covers every resource; narrower Denies are reported as notes. An Allow under a
+Condition is reported as conditional, never as a plain grant. The action space is open-ended,
+so the evaluator answers questions ("may this user do iam:PassRole?", "``*`` on ``*``?")
+instead of enumerating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from audit.model import AttachedPolicy, InlinePolicy, ManagedPolicy, Snapshot, User
+from audit.permissions.statements import Effect, Statement, parse_document
+
+
+class Verdict(StrEnum):
+    ALLOWED = "allowed"
+    CONDITIONAL = "conditional"  # allowed only under a Condition
+    DENIED = "denied"  # explicitly denied
+    NOT_GRANTED = "not granted"  # no Allow, or outside the permissions boundary
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """One policy document in a principal's reach, with the path that puts it there."""
+
+    path: str  # "via group g-admins -> policy AdministratorAccess"
+    statements: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class EffectivePermissions:
+    principal: str
+    sources: tuple[PolicySource, ...]
+    boundary: PolicySource | None = None
+    # Policies (or groups) referenced but absent from the snapshot: answers may be incomplete.
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.unresolved
+
+
+@dataclass(frozen=True)
+class Access:
+    """The answer for one action (or ``*`` for full admin)."""
+
+    action: str
+    verdict: Verdict
+    paths: tuple[str, ...] = ()  # the allowing paths, or the denying ones when denied
+    resources: tuple[str, ...] = ()  # where the allowing statements apply
+    notes: tuple[str, ...] = ()  # partial denies, boundary limits
+
+    @property
+    def granted(self) -> bool:
+        return self.verdict in (Verdict.ALLOWED, Verdict.CONDITIONAL)
+
+
+def unique(items: Iterable[str]) -> tuple[str, ...]:
+    """The items in first-seen order, each once."""
+    return tuple(dict.fromkeys(items))
+
+
+def _inline_source(prefix: str, policy: InlinePolicy) -> PolicySource:
+    return PolicySource(f"{prefix}inline policy {policy.name}", parse_document(policy.document))
+
+
+def _attached_sources(
+    prefix: str,
+    attached: Iterable[AttachedPolicy],
+    by_arn: Mapping[str, ManagedPolicy],
+    unresolved: list[str],
+) -> list[PolicySource]:
+    found = []
+    for ap in attached:
+        policy = by_arn.get(ap.arn)
+        if policy is None:
+            unresolved.append(ap.arn)
+            continue
+        found.append(PolicySource(f"{prefix}policy {ap.name}", parse_document(policy.document)))
+    return found
+
+
+def user_permissions(snapshot: Snapshot, user: User) -> EffectivePermissions:
+    """Own inline and attached policies, every group's, and the boundary when there is one."""
+    by_arn = snapshot.policy_by_arn()
+    groups = snapshot.group_by_name()
+    unresolved: list[str] = []
+    sources = [_inline_source("via ", p) for p in user.inline_policies]
+    sources += _attached_sources("via ", user.attached_policies, by_arn, unresolved)
+    for group_name in user.groups:
+        group = groups.get(group_name)
+        if group is None:
+            unresolved.append(f"group {group_name}")
+            continue
+        prefix = f"via group {group.name} -> "
+        sources += [_inline_source(prefix, p) for p in group.inline_policies]
+        sources += _attached_sources(prefix, group.attached_policies, by_arn, unresolved)
+    boundary = None
+    if user.permissions_boundary_arn:
+        policy = by_arn.get(user.permissions_boundary_arn)
+        if policy is None:
+            unresolved.append(user.permissions_boundary_arn)
+        else:
+            boundary = PolicySource(
+                f"permissions boundary {policy.name}", parse_document(policy.document)
+            )
+    return EffectivePermissions(user.name, tuple(sources), boundary, tuple(unresolved))
+
+
+def document_permissions(path: str, document: Mapping[str, Any]) -> EffectivePermissions:
+    """One policy document on its own, as if it were a principal's only policy."""
+    return EffectivePermissions(path, (PolicySource(path, parse_document(document)),))
+
+
+Matcher = Callable[[Statement], bool]
+
+
+def _evaluate(
+    sources: Iterable[PolicySource], matches: Matcher, wants_all_resources: bool
+) -> tuple[Verdict, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Verdict, paths, resources and notes for statements selected by ``matches``."""
+    allows: list[tuple[str, Statement]] = []
+    denies: list[tuple[str, Statement]] = []
+    notes: list[str] = []
+    for src in sources:
+        for st in src.statements:
+            if not matches(st):
+                continue
+            if st.effect is Effect.DENY:
+                if not st.conditional and st.all_resources:
+                    denies.append((src.path, st))
+                else:
+                    why = "under a condition" if st.conditional else f"on {st.describe_resources()}"
+                    notes.append(f"denied {why} {src.path}")
+            elif st.some_resource and (st.all_resources or not wants_all_resources):
+                allows.append((src.path, st))
+    if denies:
+        return Verdict.DENIED, unique(p for p, _ in denies), (), unique(notes)
+    if not allows:
+        return Verdict.NOT_GRANTED, (), (), unique(notes)
+    plain = [(p, st) for p, st in allows if not st.conditional]
+    chosen = plain or allows
+    verdict = Verdict.ALLOWED if plain else Verdict.CONDITIONAL
+    resources = unique(st.describe_resources() for _, st in chosen)
+    return verdict, unique(p for p, _ in chosen), resources, unique(notes)
+
+
+def _bounded(perms: EffectivePermissions, access: Access, matches: Matcher, wide: bool) -> Access:
+    if perms.boundary is None or not access.granted:
+        return access
+    verdict, _paths, _res, notes = _evaluate([perms.boundary], matches, wide)
+    all_notes = access.notes + notes
+    if verdict is Verdict.ALLOWED:
+        return Access(access.action, access.verdict, access.paths, access.resources, all_notes)
+    if verdict is Verdict.CONDITIONAL:
+        limit = f"{perms.boundary.path} allows it only under a condition"
+        return Access(
+            access.action, Verdict.CONDITIONAL, access.paths, access.resources, all_notes + (limit,)
+        )
+    limit = f"outside {perms.boundary.path}"
+    return Access(access.action, Verdict.NOT_GRANTED, access.paths, (), all_notes + (limit,))
+
+
+def access(perms: EffectivePermissions, action: str) -> Access:
+    """May the principal perform ``action`` on at least some resource?"""
+
+    def matches(st: Statement) -> bool:
+        return st.matches_action(action)
+
+    verdict, paths, resources, notes = _evaluate(perms.sources, matches, False)
+    return _bounded(perms, Access(action, verdict, paths, resources, notes), matches, False)
+
+
+def admin_access(perms: EffectivePermissions) -> Access:
+    """May the principal perform ``*`` on ``*``?
+
+    Only a statement allowing every action on every resource grants it; any unconditional Deny
+    on every resource takes it away (the principal is then powerful but not unrestricted).
+    """
+    allows_all: list[tuple[str, Statement]] = []
+    for src in perms.sources:
+        allows_all += [
+            (src.path, st)
+            for st in src.statements
+            if st.effect is Effect.ALLOW and st.all_actions and st.all_resources
+        ]
+    verdict, paths, _res, notes = _evaluate(
+        [PolicySource(p, (st,)) for p, st in allows_all]
+        + [
+            PolicySource(src.path, tuple(st for st in src.statements if st.effect is Effect.DENY))
+            for src in perms.sources
+        ],
+        lambda st: True,
+        True,
+    )
+    if verdict is Verdict.DENIED:
+        notes = (f"every action on * is granted, but some actions are denied {paths[0]}",) + notes
+        return Access("*", Verdict.NOT_GRANTED, (), (), notes)
+    result = Access("*", verdict, paths, ("*",) if paths else (), notes)
+
+    def boundary_all(st: Statement) -> bool:
+        return st.effect is Effect.DENY or st.all_actions
+
+    return _bounded(perms, result, boundary_all, True)
+
+
+def grants(perms: EffectivePermissions) -> tuple[tuple[str, Statement], ...]:
+    """Every statement in reach with its path, boundary last: what ``explain`` prints."""
+    rows = [(src.path, st) for src in perms.sources for st in src.statements]
+    if perms.boundary is not None:
+        rows += [(perms.boundary.path, st) for st in perms.boundary.statements]
+    return tuple(rows)
