@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from audit.model import CredentialRow
-from audit.report.json_files import FINDING_JSON_COLUMNS, finding_json
+from audit.report.json_files import FINDING_JSON_COLUMNS, finding_json, json_default
 from audit.report.view import ReportView, UserRow
 
 # A spreadsheet reads a cell starting with one of these as a formula (or DDE payload).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 
 CREDENTIAL_REPORT_COLUMNS = (
     "user",
@@ -65,20 +65,27 @@ CONTROLS_COLUMNS = (
 
 def neutralise(text: str) -> str:
     """Prefix a quote so a spreadsheet shows the cell as text, never evaluates it."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text[:1] in _FORMULA_START else text
 
 
 def cell(value: Any) -> str:
+    # Called for every cell of 100,000-row files: the common types are checked first, exactly.
+    kind = type(value)
+    if kind is str:
+        return neutralise(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
+    if kind is int:
+        return neutralise(str(value))
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return neutralise("; ".join(cell(v) for v in value))
+        return neutralise("; ".join(v if type(v) is str else cell(v) for v in value))
     if isinstance(value, dict):
-        return neutralise(json.dumps(value, sort_keys=True, ensure_ascii=False))
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=json_default)
+        return neutralise(text)
     return neutralise(str(value))
 
 
