@@ -244,9 +244,11 @@ def _produce(
 
     out_dir = request.out or _run_dir(DEFAULT_REPORTS_DIR, snapshot)
     written: list[Path] = []
-    if keep_snapshot:
+    if keep_snapshot or request.out is None:
+        # A run in the reports/ history keeps its evidence, so a later review can compare.
         snap_path = out_dir / "snapshot.json.gz"
-        snapshot_sha256 = write_snapshot(snapshot, snap_path)
+        digest = write_snapshot(snapshot, snap_path)
+        snapshot_sha256 = snapshot_sha256 or digest
         written.append(snap_path)
     assert snapshot_sha256 is not None  # noqa: S101 - set by the caller or just above
     result = review.apply(evaluate(snapshot, as_of=request.as_of, settings=request.settings))

@@ -24,154 +24,13 @@ from audit.diff import (
     load_side,
     summary_text,
 )
+from audit.engine import evaluate
 from audit.errors import InputError
 from audit.findings import Finding, Severity, Status, finding_record
 from audit.history import new_run_dir
-from audit.model import (
-    ALL_PARTS,
-    PART_CREDENTIAL_REPORT,
-    ApiOutcome,
-    AttachedPolicy,
-    CredentialRow,
-    Group,
-    InlinePolicy,
-    ManagedPolicy,
-    OutcomeStatus,
-    PasswordPolicy,
-    ReportAccessKey,
-    Role,
-    Snapshot,
-    SnapshotMeta,
-    User,
-)
+from audit.model import PART_CREDENTIAL_REPORT, Snapshot
 from audit.snapshot_io import to_jsonable, write_snapshot
-
-ACCT = "123456789012"
-T1 = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
-T2 = datetime(2026, 9, 30, 9, 0, tzinfo=UTC)
-ADMIN = AttachedPolicy("AdministratorAccess", "arn:aws:iam::aws:policy/AdministratorAccess")
-DOC_V1 = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}],
-}
-DOC_V2 = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-}
-
-
-def arn(kind: str, name: str) -> str:
-    return f"arn:aws:iam::{ACCT}:{kind}/{name}"
-
-
-def user(name: str, groups: tuple[str, ...] = (), **kw: Any) -> User:
-    return User(
-        name, arn("user", name), f"AIDA{name.upper()}", "/", T1 - timedelta(days=400), groups, **kw
-    )
-
-
-def key(slot: int, created: datetime, active: bool = True) -> ReportAccessKey:
-    return ReportAccessKey(slot=slot, active=active, last_rotated=created, last_used=None)
-
-
-def row(name: str, mfa: bool = False, keys: tuple[ReportAccessKey, ...] = ()) -> CredentialRow:
-    return CredentialRow(
-        user=name,
-        arn=arn("user", name) if name != "<root_account>" else f"arn:aws:iam::{ACCT}:root",
-        user_creation_time=T1 - timedelta(days=400),
-        password_enabled=True if name != "<root_account>" else None,
-        password_last_used=None,
-        password_last_changed=None,
-        password_next_rotation=None,
-        mfa_active=mfa,
-        access_keys=keys,
-    )
-
-
-def snap(when: datetime, *, missing: tuple[str, ...] = (), **parts: Any) -> Snapshot:
-    outcomes = tuple(
-        ApiOutcome(f"api:{p}", p, OutcomeStatus.ACCESS_DENIED if p in missing else OutcomeStatus.OK)
-        for p in ALL_PARTS
-    )
-    meta = SnapshotMeta(account_id=ACCT, partition="aws", collected_at=when, tool_version="t")
-    return Snapshot(meta=meta, outcomes=outcomes, **parts)
-
-
-OLD_KEY = T1 - timedelta(days=300)
-NEW_KEY = T2 - timedelta(days=10)
-
-
-def before() -> Snapshot:
-    return snap(
-        T1,
-        users=(
-            user("alice", ("Admins",)),
-            user("bob", ("Developers",), inline_policies=(InlinePolicy("s3", DOC_V1),)),
-            user("carol", attached_policies=(ADMIN,)),
-            user("dave"),
-        ),
-        groups=(
-            Group("Admins", arn("group", "Admins"), "G1", "/", None, attached_policies=(ADMIN,)),
-        ),
-        roles=(Role("old-role", arn("role", "old-role"), "R1", "/", None),),
-        policies=(
-            ManagedPolicy("Deploy", arn("policy", "Deploy"), "P1", "/", "v1", DOC_V1),
-            ManagedPolicy("Legacy", arn("policy", "Legacy"), "P2", "/", "v1", DOC_V1),
-            ManagedPolicy("Tuned", arn("policy", "Tuned"), "P3", "/", "v3", DOC_V1),
-        ),
-        credential_report=(
-            row("<root_account>", mfa=True),
-            row("alice", mfa=True, keys=(key(1, OLD_KEY),)),
-            row("bob", keys=(key(1, OLD_KEY), key(2, OLD_KEY + timedelta(days=1)))),
-            row("carol", mfa=True),
-            row("dave"),
-        ),
-        password_policy=PasswordPolicy(minimum_password_length=8),
-    )
-
-
-def after() -> Snapshot:
-    return snap(
-        T2,
-        users=(
-            # alice: moved from Admins to Developers
-            user("alice", ("Developers",)),
-            # bob: inline policy edited, a second inline policy added
-            user(
-                "bob",
-                ("Developers",),
-                inline_policies=(InlinePolicy("s3", DOC_V2), InlinePolicy("logs", DOC_V1)),
-            ),
-            # carol: AdministratorAccess detached; dave deleted; erin created
-            user("carol"),
-            user("erin"),
-        ),
-        groups=(
-            Group("Admins", arn("group", "Admins"), "G1", "/", None, attached_policies=(ADMIN,)),
-        ),
-        roles=(Role("new-role", arn("role", "new-role"), "R2", "/", None),),
-        policies=(
-            ManagedPolicy(
-                "Deploy", arn("policy", "Deploy"), "P1", "/", "v2", DOC_V2
-            ),  # new version
-            ManagedPolicy(
-                "Tuned", arn("policy", "Tuned"), "P3", "/", "v3", DOC_V2
-            ),  # same id, edited
-            ManagedPolicy("Fresh", arn("policy", "Fresh"), "P4", "/", "v1", DOC_V1),
-        ),
-        credential_report=(
-            row("<root_account>", mfa=False, keys=(key(1, NEW_KEY),)),
-            row("alice", mfa=True, keys=(key(1, NEW_KEY),)),  # rotated
-            row(
-                "bob",
-                mfa=True,
-                keys=(key(1, OLD_KEY, active=False), key(2, OLD_KEY + timedelta(days=1))),
-            ),
-            row("carol", mfa=False),
-            row("erin", keys=(key(1, NEW_KEY),)),
-        ),
-        password_policy=PasswordPolicy(minimum_password_length=14),
-    )
+from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before, snap
 
 
 def test_identity_changes_cover_every_kind() -> None:
@@ -408,3 +267,161 @@ def test_unreadable_inputs_are_input_errors(tmp_path: Path) -> None:
         load_side(tmp_path / "nope.json.gz")
     with pytest.raises(InputError, match="no snapshot.json.gz"):
         load_side(tmp_path)
+
+
+# --- the demo account, a quarter apart, with planned changes ---------------------------------
+
+
+def _plant_changes() -> None:
+    """The quarter's changes, made through the IAM API of the in-process demo account."""
+    import boto3
+
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_user(UserName="grace.new", Path="/")
+    iam.create_access_key(UserName="grace.new")
+    iam.delete_login_profile(UserName="dave.contractor")
+    for p in iam.list_attached_user_policies(UserName="dave.contractor")["AttachedPolicies"]:
+        iam.detach_user_policy(UserName="dave.contractor", PolicyArn=p["PolicyArn"])
+    iam.delete_user(UserName="dave.contractor")
+    # carol rotates her 400-day-old key
+    (old_key,) = iam.list_access_keys(UserName="carol.ops")["AccessKeyMetadata"]
+    iam.create_access_key(UserName="carol.ops")
+    iam.delete_access_key(UserName="carol.ops", AccessKeyId=old_key["AccessKeyId"])
+    # the forgotten integration's active key is switched off
+    for k in iam.list_access_keys(UserName="legacy-backup")["AccessKeyMetadata"]:
+        if k["Status"] == "Active":
+            iam.update_access_key(
+                UserName="legacy-backup", AccessKeyId=k["AccessKeyId"], Status="Inactive"
+            )
+    # bob enrols MFA and joins ReadOnly
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="bob.dev")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="bob.dev",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    iam.add_user_to_group(GroupName="ReadOnly", UserName="bob.dev")
+    # ci-deploy loses its directly attached policy; DeveloperAccess gets a new version
+    for p in iam.list_attached_user_policies(UserName="ci-deploy")["AttachedPolicies"]:
+        iam.detach_user_policy(UserName="ci-deploy", PolicyArn=p["PolicyArn"])
+    dev = next(
+        p
+        for p in iam.list_policies(Scope="Local")["Policies"]
+        if p["PolicyName"] == "DeveloperAccess"
+    )
+    iam.create_policy_version(
+        PolicyArn=dev["Arn"],
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}],
+            }
+        ),
+        SetAsDefault=True,
+    )
+
+
+def test_demo_account_diff_a_quarter_apart() -> None:
+    from audit.collect import CollectOptions, collect_snapshot
+    from audit.collect.demo import DEMO_REGION, demo_environment, plant_demo_account
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    options = CollectOptions(region=DEMO_REGION, analyzer_regions=(DEMO_REGION,), quiet=True)
+    with demo_environment():
+        plant_demo_account(now)
+        first = collect_snapshot(options)
+        _plant_changes()
+        second = collect_snapshot(options)
+    # The first review was a quarter ago.
+    first = replace(first, meta=replace(first.meta, collected_at=now - timedelta(days=91)))
+    d = diff_sides(
+        Side("q1", first, evaluate(first).findings), Side("q2", second, evaluate(second).findings)
+    )
+    changes = {(c.kind, c.resource_name) for c in d.identity}
+    expected = {
+        ("user-added", "grace.new"),
+        ("key-created", "grace.new"),
+        ("user-removed", "dave.contractor"),
+        ("key-rotated", "carol.ops"),
+        ("key-deactivated", "legacy-backup"),
+        ("mfa-enabled", "bob.dev"),
+        ("group-joined", "bob.dev"),
+        ("policy-detached", "ci-deploy"),
+        ("policy-edited", "DeveloperAccess"),
+    }
+    assert expected <= changes, expected - changes
+    assert len(changes) == len(expected), changes - expected
+    resolved = {(c.finding.rule_id, c.finding.resource_name) for c in d.resolved}
+    assert ("user-console-mfa", "bob.dev") in resolved  # MFA enrolled
+    assert ("access-key-rotation", "carol.ops") in resolved  # key rotated
+    assert ("user-attached-policy", "ci-deploy") in resolved
+    new = {(c.finding.rule_id, c.finding.resource_name) for c in d.new}
+    assert ("user-not-in-group", "grace.new") in new
+    persisting = {c.finding.rule_id: c for c in d.persisting}
+    assert persisting["root-access-key"].first_seen == now - timedelta(days=91)
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from audit.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out = capsys.readouterr()
+    return int(done.value.code or 0), out.out, out.err
+
+
+def test_cli_diff_of_two_snapshot_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    old, new = tmp_path / "old.json.gz", tmp_path / "new.json.gz"
+    write_snapshot(before(), old)
+    write_snapshot(after(), new)
+    code, out, err = run_cli(["diff", str(old), str(new), "--limit", "2"], capsys)
+    assert code == 0, err
+    assert out.startswith("Account 123456789012: changes from 2026-06-30 09:00 to 2026-09-30 09:00")
+    assert "Identity changes:" in out and "more (see diff.csv)" in out
+    doc = json.loads((tmp_path / "diff.json").read_text(encoding="utf-8"))
+    assert doc["counts"]["identity_changes"] == 21
+    assert (tmp_path / "diff.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_cli_diff_of_run_folders_writes_into_the_newer_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for snapshot in (before(), after()):
+        path = tmp_path / "s.json.gz"
+        write_snapshot(snapshot, path)
+        code, _, err = run_cli(["report", str(path), "--format", "json", "-q"], capsys)
+        assert code == 0, err
+    old, new = sorted((tmp_path / "reports" / ACCT).iterdir())
+    # the second report already compared itself with the first
+    assert (new / "diff.json").is_file()
+    (new / "diff.json").unlink()
+    code, out, _ = run_cli(["diff", str(old), str(new), "-q"], capsys)
+    assert code == 0 and out == ""
+    doc = json.loads((new / "diff.json").read_text(encoding="utf-8"))
+    assert doc["old"]["source"] == str(old)
+
+
+def test_cli_diff_errors_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.json.gz"
+    write_snapshot(replace(after(), meta=replace(after().meta, account_id="210987654321")), other)
+    mine = tmp_path / "mine.json.gz"
+    write_snapshot(before(), mine)
+    for args, message in (
+        ([str(mine), str(other)], "cannot compare different accounts"),
+        ([str(mine), str(tmp_path / "missing.json.gz")], "snapshot file not found"),
+    ):
+        code, _, err = run_cli(["diff", *args, "--out", str(tmp_path)], capsys)
+        assert code == 2
+        assert len(err.strip().splitlines()) == 1 and message in err

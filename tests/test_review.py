@@ -1,0 +1,164 @@
+"""Changes since the last review and the trend, as the report and the console show them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from audit.engine import evaluate
+from audit.findings import Severity, finding_record
+from audit.history import new_run_dir
+from audit.model import Snapshot
+from audit.review import build_review, change_lines, review_section
+from audit.snapshot_io import to_jsonable, write_snapshot
+from tests.fixtures.review_snapshots import ACCT, T1, T2, after, before
+
+
+def at(snapshot: Snapshot, days: int) -> Snapshot:
+    """The same account state, collected ``days`` after T1."""
+    return replace(snapshot, meta=replace(snapshot.meta, collected_at=T1 + timedelta(days=days)))
+
+
+def store(base: Path, snapshot: Snapshot) -> Path:
+    """A run folder as `run` leaves it (snapshot and findings.json)."""
+    run_dir = new_run_dir(base, ACCT, snapshot.meta.collected_at)
+    write_snapshot(snapshot, run_dir / "snapshot.json.gz")
+    records = [
+        {**finding_record(f), "details": to_jsonable(f.details)}
+        for f in evaluate(snapshot).findings
+    ]
+    (run_dir / "findings.json").write_text(json.dumps(records), encoding="utf-8")
+    return run_dir
+
+
+def test_no_earlier_run_means_no_review(tmp_path: Path) -> None:
+    snap = after()
+    assert build_review(tmp_path, snap, evaluate(snap)) is None
+
+
+def test_review_compares_with_the_latest_earlier_run_and_trends_over_all(tmp_path: Path) -> None:
+    first = store(tmp_path, at(before(), -90))
+    second = store(tmp_path, before())  # T1
+    store(tmp_path, at(after(), 200))  # collected after the current snapshot: not earlier
+    current = new_run_dir(tmp_path, ACCT, T2)
+    snap = after()
+    review = build_review(tmp_path, snap, evaluate(snap), current)
+    assert review is not None
+    assert review.previous.path == second
+    assert review.diff.old_when == T1 and review.diff.new_when == T2
+    assert [p.label for p in review.trend] == [first.name, second.name, current.name]
+    assert review.current.when == T2
+    assert review.current.posture is not None
+    # persisting findings count from the first run of the unbroken streak
+    assert min(c.first_seen for c in review.diff.persisting if c.first_seen) == T1 - timedelta(
+        days=90
+    )
+
+
+def test_a_rebuilt_report_of_the_same_snapshot_is_not_compared_with_itself(
+    tmp_path: Path,
+) -> None:
+    store(tmp_path, after())
+    rebuilt = new_run_dir(tmp_path, ACCT, T2)  # the -2 folder of the same second
+    snap = after()
+    assert build_review(tmp_path, snap, evaluate(snap), rebuilt) is None
+
+
+def test_a_damaged_previous_run_is_passed_over(tmp_path: Path) -> None:
+    good = store(tmp_path, at(before(), -90))
+    damaged = store(tmp_path, before())
+    (damaged / "snapshot.json.gz").write_bytes(b"not gzip")
+    snap = after()
+    review = build_review(tmp_path, snap, evaluate(snap))
+    assert review is not None
+    assert review.previous.path == good
+
+
+def test_change_lines_summarise_and_stop_at_the_limit(tmp_path: Path) -> None:
+    store(tmp_path, at(before(), -90))
+    store(tmp_path, before())
+    snap = after()
+    review = build_review(tmp_path, snap, evaluate(snap))
+    assert review is not None
+    lines = change_lines(review, limit=3)
+    d = review.diff
+    assert lines[0] == (
+        f"Since 2026-06-30 (20260630T090000Z): {len(d.new)} new, {len(d.resolved)} resolved, "
+        f"{len(d.persisting)} persisting finding(s); 21 identity change(s)."
+    )
+    assert lines[1].startswith("Posture score ") and lines[1].endswith("over 3 reviews.")
+    assert len(lines) == 2 + 3 + 1
+    assert lines[-1].startswith("... and ") and lines[-1].endswith("more (see diff.csv)")
+
+
+def test_trend_charts_are_inline_svg_and_reproducible(tmp_path: Path) -> None:
+    store(tmp_path, at(before(), -90))
+    store(tmp_path, before())
+    snap = after()
+    review = build_review(tmp_path, snap, evaluate(snap))
+    assert review is not None
+    one, two = review_section(review), review_section(review)
+    assert one.posture_chart.startswith("<svg") and one.severity_chart.startswith("<svg")
+    assert one == two  # byte-identical reruns
+    for day in ("2026-04-01", "2026-06-30", "2026-09-30"):
+        assert day in one.posture_chart and day in one.severity_chart
+    assert 'id="chart-trend-posture-' in one.posture_chart
+    for sev in Severity:
+        assert sev.label in one.severity_chart  # the legend
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> int:
+    from audit.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    capsys.readouterr()
+    return int(done.value.code or 0)
+
+
+def test_the_report_shows_changes_trend_and_accepted_risks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    accepted = tmp_path / "accepted.toml"
+    accepted.write_text(
+        "[[suppressions]]\n"
+        'rule = "user-console-mfa"\n'
+        'resource = "er*"\n'
+        'reason = "<script>alert(1)</script> token on order"\n'
+        'owner = "secops@example.com"\n'
+        'ticket = "SEC-42"\n'
+        "expires = 2027-01-15\n",
+        encoding="utf-8",
+    )
+    for snapshot in (before(), after()):
+        path = tmp_path / "s.json.gz"
+        write_snapshot(snapshot, path)
+        code = run_cli(
+            ["report", str(path), "--format", "html,pdf", "--suppressions", str(accepted), "-q"],
+            capsys,
+        )
+        assert code == 0
+    first, second = sorted((tmp_path / "reports" / ACCT).iterdir())
+    assert "sec-changes" not in (first / "report.html").read_text(encoding="utf-8")
+    html = (second / "report.html").read_text(encoding="utf-8")
+    assert 'id="sec-changes"' in html and 'href="#sec-changes"' in html
+    assert "Changes since the last review" in html
+    assert "alice added to group Developers" in html
+    assert "AdministratorAccess detached from user carol" in html
+    assert 'id="chart-trend-posture-' in html and 'id="chart-trend-severity-' in html
+    assert 'id="sec-accepted"' in html
+    assert "secops@example.com" in html and "SEC-42" in html and "2027-01-15" in html
+    assert "<script>alert(1)</script>" not in html  # escaped like every other value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; token on order" in html
+    text = " ".join(p.extract_text() or "" for p in PdfReader(second / "report.pdf").pages)
+    assert "Changes since the last review" in text
+    assert "Accepted risks" in text
+    assert "secops@example.com" in text
+    # diff files sit next to the reports of the second run
+    assert (second / "diff.json").is_file() and (second / "diff.csv").is_file()
