@@ -80,7 +80,7 @@ def collect(clients: Clients) -> tuple[tuple[AccessAnalyzer, ...], tuple[ApiOutc
     for region in regions:
         clients.access_analyzer(region)
     found, outcome = _one_region(clients, first)
-    if outcome.status is OutcomeStatus.NOT_SUPPORTED and clients.options.endpoint_url:
+    if outcome.status is OutcomeStatus.NOT_SUPPORTED and clients.endpoint_url:
         # One endpoint serves every region: it lacks the API everywhere, no need to ask again.
         skipped = tuple(
             replace(outcome, region=r, calls=0, seconds=0.0, message=outcome.message) for r in rest

@@ -50,6 +50,7 @@ Page = dict[str, Any]
 class ApiResult:
     pages: tuple[Page, ...]
     outcome: ApiOutcome
+    error_code: str | None = None  # the AWS error code of the last call, if it failed
 
     @property
     def ok(self) -> bool:
@@ -116,6 +117,7 @@ def call_api(
     calls = retries = 0
     status = OutcomeStatus.OK
     message = ""
+    code: str | None = None
     try:
         for page in fetch():
             calls += 1
@@ -151,7 +153,7 @@ def call_api(
         seconds=round(time.perf_counter() - started, 4),
         payload_sha256=payload_sha256(pages) if status is OutcomeStatus.OK else None,
     )
-    return ApiResult(tuple(pages), outcome)
+    return ApiResult(tuple(pages), outcome, code)
 
 
 def failed(result: ApiResult, exc: Exception) -> ApiResult:

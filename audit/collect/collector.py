@@ -76,6 +76,6 @@ def collect_snapshot(
         caller_arn=identity.arn,
         credential_report_generated_at=report.generated_at,
         regions=regions,
-        source=options.endpoint_url or "aws",
+        source=clients.endpoint_url or "aws",
     )
     return Snapshot(meta=meta, outcomes=tuple(outcomes), **fields)

@@ -36,10 +36,6 @@ class CredentialReport:
     generated_at: datetime | None = None
 
 
-def _code(result: ApiResult) -> str:
-    return result.outcome.message.split(":", 1)[0]
-
-
 def _merge(total: ApiOutcome | None, latest: ApiOutcome) -> ApiOutcome:
     """One outcome per API for the whole poll: calls, retries and seconds add up."""
     if total is None:
@@ -86,8 +82,8 @@ def fetch_report(
     while True:
         got = get()
         got_total = _merge(got_total, got.outcome)
-        code = _code(got)
-        if got.ok or got.outcome.status is not OutcomeStatus.ERROR or code not in _NOT_READY:
+        code = got.error_code or ""
+        if got.ok or code not in _NOT_READY:
             break
         remaining = deadline - clock()
         if remaining <= 0:

@@ -7,6 +7,7 @@ everything after that is recorded per API instead.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,11 @@ class Clients:
     home_region: str
     _cache: dict[tuple[str, str, int], Any] = field(default_factory=dict)
 
+    @property
+    def endpoint_url(self) -> str | None:
+        """The one endpoint every call goes to, if not AWS's own (boto3 honours the variable)."""
+        return self.options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
     def client(
         self, service: str, region: str | None = None, *, attempts: int | None = None
     ) -> Any:
@@ -72,11 +78,11 @@ class Clients:
             client = self.session.client(
                 service,  # type: ignore[call-overload]  # the service name is a runtime value
                 region_name=where,
-                endpoint_url=self.options.endpoint_url,
+                endpoint_url=self.endpoint_url,
                 config=_config(tries),
             )
             install_guard(client)
-            if self.options.endpoint_url:
+            if self.endpoint_url:
                 # Same event name as botocore's retry handler (more specific names run first),
                 # registered ahead of it so the veto is the first answer.
                 service_id = client.meta.service_model.service_id.hyphenize()
@@ -126,7 +132,7 @@ class Identity:
 def caller_identity(clients: Clients) -> Identity:
     """sts:GetCallerIdentity; any failure here is fatal: nothing else would work either."""
     sts = clients.client("sts", attempts=min(_PROBE_ATTEMPTS, clients.options.max_attempts))
-    where = clients.options.endpoint_url or f"AWS STS in {clients.home_region}"
+    where = clients.endpoint_url or f"AWS STS in {clients.home_region}"
     try:
         reply = sts.get_caller_identity()
     except botocore.exceptions.EndpointConnectionError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import boto3
@@ -26,8 +27,11 @@ def endpoint(aws_env: None) -> Iterator[str]:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    url = f"http://127.0.0.1:{port}"
+    # The server keeps moto's global backends: start from an empty account.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))  # noqa: S310
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.stop()
 
@@ -58,3 +62,14 @@ def test_collect_over_http(endpoint: str) -> None:
     # A constant handful: sts, GAAD, generate + get report, 7 account APIs, regions, 1 analyzer
     assert len(requests) == 13
     assert elapsed < 20
+
+
+@pytest.mark.server
+def test_aws_endpoint_url_variable_is_honoured(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plant(boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    snap = collect_snapshot(options(), session=boto3.session.Session())
+    assert snap.meta.source == endpoint
+    assert {u.name for u in snap.users} == {"alice", "bob", "null"}
