@@ -262,3 +262,87 @@ def test_workflow_rules_are_registered_but_never_run_by_the_engine() -> None:
     ids = {f.rule_id for f in result.findings}
     assert "suppression-expired" not in ids and "suppression-stale" not in ids
     assert ids  # the ordinary rules did run
+
+
+# --- through the CLI: audit.toml, --config and --suppressions --------------------------------
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from audit.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out = capsys.readouterr()
+    return int(done.value.code or 0), out.out, out.err
+
+
+@pytest.fixture
+def snapshot_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from audit.snapshot_io import write_snapshot
+    from tests.fixtures.review_snapshots import after
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "snap.json.gz"
+    write_snapshot(after(), path)
+    return path
+
+
+def _statuses(out_dir: Path) -> dict[tuple[str, str], str]:
+    import json
+
+    records = json.loads((out_dir / "findings.json").read_text(encoding="utf-8"))
+    return {(r["rule_id"], r["resource_name"]): r["status"] for r in records}
+
+
+def test_audit_toml_in_the_working_folder_and_a_suppressions_file_both_apply(
+    snapshot_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry_text = (
+        '[[suppressions]]\nrule = "user-console-mfa"\nresource = "{name}"\n'
+        'reason = "r"\nowner = "o@example.com"\nexpires = 2099-01-01\n'
+    )
+    (tmp_path / "audit.toml").write_text(entry_text.format(name="erin"), encoding="utf-8")
+    extra = tmp_path / "accepted.toml"
+    extra.write_text(entry_text.format(name="carol"), encoding="utf-8")
+    out_dir = tmp_path / "out"
+    args = ["report", str(snapshot_file), "--out", str(out_dir), "--format", "json", "-q"]
+    code, _, err = run_cli([*args, "--suppressions", str(extra)], capsys)
+    assert code == 0, err
+    statuses = _statuses(out_dir)
+    assert statuses[("user-console-mfa", "erin")] == "suppressed"
+    assert statuses[("user-console-mfa", "carol")] == "suppressed"
+    assert list(statuses.values()).count("suppressed") == 2
+    assert "fail" in statuses.values()
+
+
+def test_config_option_names_the_file_holding_the_suppressions(
+    snapshot_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text(
+        '[[suppressions]]\nrule = "user-console-mfa"\nresource = "carol"\n'
+        'reason = "r"\nowner = "o@example.com"\nexpires = 2099-01-01\n',
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    args = ["report", str(snapshot_file), "--out", str(out_dir), "--format", "json", "-q"]
+    code, _, err = run_cli([*args, "--config", str(config)], capsys)
+    assert code == 0, err
+    assert _statuses(out_dir)[("user-console-mfa", "carol")] == "suppressed"
+
+
+def test_a_malformed_entry_is_one_line_naming_it_and_exit_2(
+    snapshot_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "audit.toml").write_text(
+        GOOD + '\n[[suppressions]]\nrule = "user-console-mfa"\nresource = "bob"\n'
+        'reason = "r"\nowner = "o@example.com"\n',
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    code, _, err = run_cli(["report", str(snapshot_file), "--out", str(out_dir)], capsys)
+    assert code == EXIT_USAGE
+    assert err.strip().splitlines() == [
+        "iam-audit: error: audit.toml: suppression 2 (rule 'user-console-mfa'): missing expires"
+    ]
+    assert not out_dir.exists()  # checked before anything was written
