@@ -199,3 +199,29 @@ def test_caller_identity_denied_is_fatal() -> None:
         inject_error(session, "sts", "GetCallerIdentity", "AccessDenied")
         with pytest.raises(CollectionError, match="^sts:GetCallerIdentity failed: AccessDenied"):
             collect(session)
+
+
+@pytest.mark.usefixtures("moto_account")
+def test_report_polling_backs_off_within_the_bound() -> None:
+    from audit.collect.credential_report_api import fetch_report
+    from audit.collect.session import open_clients
+    from tests.collect.conftest import options
+
+    session = boto3.session.Session()
+    inject_error(session, "iam", "GetCredentialReport", "ReportInProgress", status=404)
+    now = [0.0]
+    slept: list[float] = []
+
+    def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    clients = open_clients(options(report_wait_seconds=30.0), session)
+    report, (generate, get) = fetch_report(clients, sleep=fake_sleep, clock=lambda: now[0])
+    assert report.rows == ()
+    assert slept == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 6.5]  # doubling, capped, cut at the bound
+    assert sum(slept) == 30.0
+    assert get.calls == len(slept) + 1
+    assert generate.status is OutcomeStatus.OK and generate.calls == 1
+    assert get.status is OutcomeStatus.ERROR
+    assert "after waiting 30 s" in get.message
