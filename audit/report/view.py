@@ -18,6 +18,8 @@ from audit.rules.registry import REGISTRY
 from audit.scoring import FrameworkScore, Scores, UserRisk, score
 
 EFFECTIVE_ADMIN_RULE = "user-effective-admin"
+# Findings about the accepted-risk entries themselves (audit.rules.workflow).
+SUPPRESSION_RULES = ("suppression-expired", "suppression-stale")
 TOP_RISKS = 5  # sentences in the executive summary
 TOP_USERS = 10  # users ranked by risk in the summary
 
@@ -165,6 +167,8 @@ class ReportView:
     coverage_complete: bool
     charts: ChartData
     findings: tuple[Finding, ...]  # all findings, engine order (the JSON/CSV rows)
+    accepted: tuple[Finding, ...]  # suppressed findings (accepted risks)
+    lapsed_suppressions: tuple[Finding, ...]  # expired or stale accepted-risk entries
     scores: Scores
 
     @property
@@ -465,5 +469,7 @@ def build_view(
             snapshot, result.as_of, severities, scores.frameworks, users, key_age_limit_days
         ),
         findings=result.findings,
+        accepted=result.by_status(Status.SUPPRESSED),
+        lapsed_suppressions=tuple(f for f in result.findings if f.rule_id in SUPPRESSION_RULES),
         scores=scores,
     )
