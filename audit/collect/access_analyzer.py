@@ -29,7 +29,8 @@ def _regions(clients: Clients) -> tuple[tuple[str, ...], tuple[ApiOutcome, ...]]
     def fetch() -> Iterable[Mapping[str, Any]]:
         return [ec2.describe_regions(AllRegions=False)]
 
-    result = call_api("ec2:DescribeRegions", PART_ACCESS_ANALYZER, fetch)
+    emulator = clients.endpoint_url is not None
+    result = call_api("ec2:DescribeRegions", PART_ACCESS_ANALYZER, fetch, emulator=emulator)
     if not result.ok:
         return (clients.home_region,), (result.outcome,)
     try:
@@ -64,7 +65,13 @@ def _one_region(clients: Clients, region: str) -> tuple[tuple[AccessAnalyzer, ..
     def fetch() -> Iterable[Mapping[str, Any]]:
         return client.get_paginator("list_analyzers").paginate()
 
-    result = call_api("access-analyzer:ListAnalyzers", PART_ACCESS_ANALYZER, fetch, region=region)
+    result = call_api(
+        "access-analyzer:ListAnalyzers",
+        PART_ACCESS_ANALYZER,
+        fetch,
+        region=region,
+        emulator=clients.endpoint_url is not None,
+    )
     if not result.ok:
         return (), result.outcome
     try:

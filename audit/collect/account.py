@@ -172,7 +172,13 @@ def collect_one(clients: Clients, call: AccountCall) -> tuple[Fields, ApiOutcome
             return pages
         return [getattr(iam, call.method)()]
 
-    result: ApiResult = call_api(call.action, call.part, fetch, empty_codes=call.empty_codes)
+    result: ApiResult = call_api(
+        call.action,
+        call.part,
+        fetch,
+        empty_codes=call.empty_codes,
+        emulator=clients.endpoint_url is not None,
+    )
     if not result.ok:
         return {}, result.outcome
     try:

@@ -161,7 +161,12 @@ def collect(clients: Clients) -> tuple[AuthorizationDetails, ApiOutcome]:
     def fetch() -> Iterable[Mapping[str, Any]]:
         return iam.get_paginator("get_account_authorization_details").paginate()
 
-    result: ApiResult = call_api("iam:GetAccountAuthorizationDetails", PART_AUTHORIZATION, fetch)
+    result: ApiResult = call_api(
+        "iam:GetAccountAuthorizationDetails",
+        PART_AUTHORIZATION,
+        fetch,
+        emulator=clients.endpoint_url is not None,
+    )
     if not result.ok:
         return AuthorizationDetails(), result.outcome
     try:

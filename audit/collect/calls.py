@@ -71,7 +71,7 @@ def payload_sha256(pages: Iterable[Mapping[str, Any]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _classify(code: str, status_code: int) -> OutcomeStatus:
+def _classify(code: str, status_code: int, emulator: bool) -> OutcomeStatus:
     if code in DENIED_CODES:
         return OutcomeStatus.ACCESS_DENIED
     if code in THROTTLING_CODES:
@@ -79,7 +79,8 @@ def _classify(code: str, status_code: int) -> OutcomeStatus:
     if code in UNSUPPORTED_CODES:
         return OutcomeStatus.NOT_SUPPORTED
     # An emulator's HTML error page for an API it lacks: botocore reports the bare status.
-    if code.isdigit() and status_code >= 500:
+    # From AWS itself (or a proxy in front of it) the same is an ordinary error.
+    if emulator and code.isdigit() and status_code >= 500:
         return OutcomeStatus.NOT_SUPPORTED
     return OutcomeStatus.ERROR
 
@@ -106,11 +107,13 @@ def call_api(
     *,
     region: str | None = None,
     empty_codes: frozenset[str] = frozenset(),
+    emulator: bool = False,
 ) -> ApiResult:
     """Run ``fetch`` (one call, or a paginator's pages) and record what happened.
 
     ``empty_codes``: error codes that mean "nothing there" (NoSuchEntity for the password
-    policy): the call counts as ok with no pages.
+    policy): the call counts as ok with no pages. ``emulator``: the calls go to a custom
+    endpoint (moto), where an HTML 5xx page means the API is not implemented there.
     """
     started = time.perf_counter()
     pages: list[Page] = []
@@ -133,7 +136,7 @@ def call_api(
             pages = []
             message = code
         else:
-            status = _classify(code, http_status)
+            status = _classify(code, http_status, emulator)
             text = str(error.get("Message", ""))
             if status is OutcomeStatus.NOT_SUPPORTED and code.isdigit():
                 text = f"HTTP {code} from the endpoint: it does not offer this API"
