@@ -42,7 +42,8 @@
       if (match) { shown++; }
     }
     var counter = document.querySelector('[data-count-for="' + table.id + '"]');
-    if (counter) { counter.textContent = terms.length ? shown + " of " + rows.length + " rows" : rows.length + " rows"; }
+    var noun = rows.length === 1 ? " row" : " rows";
+    if (counter) { counter.textContent = terms.length ? shown + " of " + rows.length + noun : rows.length + noun; }
   }
   document.querySelectorAll("input.filter").forEach(function (input) {
     input.addEventListener("input", function () { applyFilter(input); });
