@@ -241,10 +241,15 @@ def run_one(users: int, out: Path) -> None:
     charts = _timed("charts (4 SVG)", lambda: render_charts(view.charts), times)
     html = _timed("html", lambda: render_html(view, charts, options), times)
     pdf = _timed("pdf", lambda: render_pdf(view, charts, options), times)
+    records = _timed(
+        "finding records",
+        lambda: [json_files.finding_json(f) for f in view.findings],
+        times,
+    )
     _timed(
         "csv (3 files)",
         lambda: [
-            csv_files.findings_csv(view),
+            csv_files.findings_csv(records),
             csv_files.credentials_csv(view),
             csv_files.controls_csv(view),
         ],
@@ -252,7 +257,7 @@ def run_one(users: int, out: Path) -> None:
     )
     _timed(
         "json (2 files)",
-        lambda: [json_files.findings_json(view), json_files.summary_json(view)],
+        lambda: [json_files.findings_json(records), json_files.summary_json(view)],
         times,
     )
     (out / "report.pdf").write_bytes(pdf)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from audit.errors import InputError
 from audit.findings import AuditResult
@@ -87,11 +88,17 @@ def write_reports(
             ("html", "report.html", lambda: render_html(view, charts, options)),
             ("pdf", "report.pdf", lambda: render_pdf(view, charts, options)),
         ]
+
+    # findings.csv and findings.json hold the same records: build them once.
+    @cache
+    def records() -> list[dict[str, Any]]:
+        return [json_files.finding_json(f) for f in view.findings]
+
     jobs += [
-        ("csv", "findings.csv", lambda: csv_files.findings_csv(view)),
+        ("csv", "findings.csv", lambda: csv_files.findings_csv(records())),
         ("csv", "credentials.csv", lambda: csv_files.credentials_csv(view)),
         ("csv", "controls.csv", lambda: csv_files.controls_csv(view)),
-        ("json", "findings.json", lambda: json_files.findings_json(view)),
+        ("json", "findings.json", lambda: json_files.findings_json(records())),
         ("json", "summary.json", lambda: json_files.summary_json(view)),
     ]
     written = []

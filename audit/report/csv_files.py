@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from audit.model import CredentialRow
-from audit.report.json_files import FINDING_JSON_COLUMNS, finding_json, json_default
+from audit.report.json_files import FINDING_JSON_COLUMNS, json_default
 from audit.report.view import ReportView, UserRow
 
 # A spreadsheet reads a cell starting with one of these as a formula (or DDE payload).
@@ -97,8 +97,8 @@ def to_csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def findings_csv(view: ReportView) -> bytes:
-    records = (finding_json(f) for f in view.findings)
+def findings_csv(records: Sequence[Mapping[str, Any]]) -> bytes:
+    """One row per finding, the columns of findings.json (records from finding_json)."""
     return to_csv_bytes(
         FINDING_JSON_COLUMNS, ([rec[c] for c in FINDING_JSON_COLUMNS] for rec in records)
     )
