@@ -164,6 +164,11 @@ def measure(endpoint: str, analyzer_regions: tuple[str, ...] | None) -> dict[str
         "heap_peak_mib": heap_peak / 2**20,
         "users": len(snapshot.users),
         "report_rows": len(snapshot.credential_report),
+        "planted": (
+            sum(len(u.inline_policies) for u in snapshot.users),
+            sum(len(u.groups) for u in snapshot.users),
+            sum(len(r.active_keys) for r in snapshot.credential_report),
+        ),
         "regions": len(snapshot.meta.regions),
         "failed": [f"{o.api}: {o.status.value}" for o in snapshot.failed_outcomes],
         "snapshot_kib": len(encode_snapshot(snapshot)) / 1024,
@@ -212,8 +217,10 @@ def main() -> None:
             plant_seconds = time.perf_counter() - planted
             with spawn.Pool(1) as pool:
                 got = pool.apply(measure, (endpoint, regions))
-            if got["users"] != n or got["report_rows"] != n:
-                raise SystemExit(f"collected {got['users']} users for N={n}: bench is broken")
+            # Everything planted must come back: N users, inline policies and keys, 2N memberships.
+            seen = (got["users"], got["report_rows"], *got["planted"])
+            if seen != (n, n, n, 2 * n, n):
+                raise SystemExit(f"collected {seen} for N={n}: the bench is broken")
             results.append((n, plant_seconds, got))
             if len(results) == 1:
                 print(header)
