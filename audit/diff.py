@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ from audit.model import (
 from audit.snapshot_io import read_snapshot, to_jsonable
 
 FindingKey = tuple[str, str, str]
+
+REVIEW_KIND = "since-last-review"
+ADHOC_KIND = "adhoc"
 
 # A finding still needs attention while it fails, whether or not a risk was accepted for it.
 _OPEN = (Status.FAIL, Status.SUPPRESSED)
@@ -58,6 +61,9 @@ class Side:
     findings: tuple[Finding, ...]
     # Earlier states, oldest first, for "first seen": (when, open finding keys).
     history: tuple[tuple[datetime, frozenset[FindingKey]], ...] = ()
+    # First-seen dates this side's run already worked out (its own diff.json); they spare
+    # reading every earlier run again.
+    first_seen_known: Mapping[FindingKey, datetime] = field(default_factory=dict)
 
     @property
     def when(self) -> datetime:
@@ -78,10 +84,32 @@ def _history_before(
     return tuple(states)
 
 
+def _record_key(rec: Mapping[str, Any]) -> FindingKey:
+    slot = (rec.get("details") or {}).get("key")
+    resource = rec.get("resource_arn") or rec.get("resource_name") or ""
+    return (str(rec["rule_id"]), str(resource), "" if slot is None else str(slot))
+
+
+def known_first_seen(run_dir: Path) -> dict[FindingKey, datetime] | None:
+    """First-seen dates of the run's open findings, from the diff.json the run wrote about
+    itself (None when it has none: a first run, or a diff.json written by `iam-audit diff`)."""
+    try:
+        doc = json.loads((run_dir / "diff.json").read_text(encoding="utf-8"))
+        if doc.get("kind") != REVIEW_KIND:
+            return None
+        records = [*doc["new_findings"], *doc["persisting_findings"]]
+        return {_record_key(r): datetime.fromisoformat(r["first_seen"]) for r in records}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def load_side(path: Path) -> Side:
     """A run folder (findings as reported, with its history) or a snapshot file."""
     if path.is_dir():
         snapshot, findings = load_run(path)
+        known = known_first_seen(path)
+        if known is not None:
+            return Side(str(path), snapshot, findings, first_seen_known=known)
         history = _history_before(path, snapshot.meta.account_id)
         return Side(str(path), snapshot, findings, history)
     snapshot, _digest = read_snapshot(path)
@@ -101,6 +129,8 @@ class FindingChange:
 
 def _first_seen(key: FindingKey, old: Side) -> datetime:
     """Start of the unbroken streak of runs, ending with ``old``, in which ``key`` was open."""
+    if key in old.first_seen_known:
+        return old.first_seen_known[key]
     first = old.when
     for when, keys in reversed(old.history):
         if key not in keys:
@@ -445,8 +475,11 @@ def _change_json(c: FindingChange) -> dict[str, Any]:
     }
 
 
-def diff_json(d: ReviewDiff) -> bytes:
+def diff_json(d: ReviewDiff, kind: str = ADHOC_KIND) -> bytes:
+    """``kind``: REVIEW_KIND when a run writes the diff against its previous run, which later
+    reviews then trust for first-seen dates; ADHOC_KIND for `iam-audit diff`."""
     doc = {
+        "kind": kind,
         "account_id": d.account_id,
         "old": {"source": d.old_label, "collected_at": d.old_when.isoformat()},
         "new": {"source": d.new_label, "collected_at": d.new_when.isoformat()},

@@ -207,7 +207,30 @@ def _posture(run_dir: Path, result: AuditResult) -> float | None:
     return posture_score(result)
 
 
+def _summary_point(run: Run) -> TrendPoint | None:
+    """The point from the run's summary.json alone (small), or None without a usable one."""
+    try:
+        doc = json.loads((run.path / SUMMARY_FILE).read_text(encoding="utf-8"))
+        posture = doc["posture_score"]
+        counts = dict.fromkeys(sorted(Severity, reverse=True), 0)
+        for label, n in doc["failing_by_severity"].items():
+            counts[Severity.parse(label)] = int(n)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if posture is not None and not isinstance(posture, int | float):
+        return None
+    return TrendPoint(
+        when=run.when,
+        label=run.path.name,
+        posture=None if posture is None else float(posture),
+        failing=counts,
+    )
+
+
 def trend_point(run: Run) -> TrendPoint:
+    summary = _summary_point(run)
+    if summary is not None:
+        return summary
     result = AuditResult(as_of=run.when, findings=run_findings(run.path))
     return TrendPoint(
         when=run.when,

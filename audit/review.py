@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.diff import ReviewDiff, Side, diff_csv, diff_json, diff_sides, load_side
+from audit.diff import (
+    REVIEW_KIND,
+    ReviewDiff,
+    Side,
+    diff_csv,
+    diff_json,
+    diff_sides,
+    load_side,
+)
 from audit.errors import InputError
 from audit.findings import AuditResult, Severity
 from audit.history import Run, TrendPoint, earlier_runs, trend
@@ -94,7 +102,11 @@ def change_lines(review: Review, limit: int = 8) -> list[str]:
 def write_diff_files(review: Review, out_dir: Path) -> list[Path]:
     """diff.json and diff.csv of the review, next to the run's reports."""
     written = []
-    for name, data in (("diff.json", diff_json(review.diff)), ("diff.csv", diff_csv(review.diff))):
+    files = (
+        ("diff.json", diff_json(review.diff, kind=REVIEW_KIND)),
+        ("diff.csv", diff_csv(review.diff)),
+    )
+    for name, data in files:
         path = out_dir / name
         atomic_write_bytes(path, data)
         written.append(path)

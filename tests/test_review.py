@@ -162,3 +162,57 @@ def test_the_report_shows_changes_trend_and_accepted_risks(
     assert "secops@example.com" in text
     # diff files sit next to the reports of the second run
     assert (second / "diff.json").is_file() and (second / "diff.csv").is_file()
+
+
+def test_first_seen_chains_through_each_runs_own_diff_json(tmp_path: Path) -> None:
+    from audit.diff import known_first_seen, load_side
+    from audit.review import write_diff_files
+
+    q0 = at(before(), -90)
+    first = store(tmp_path, q0)
+    second = store(tmp_path, before())
+    snap1 = before()
+    review1 = build_review(tmp_path, snap1, evaluate(snap1), second)
+    assert review1 is not None
+    write_diff_files(review1, second)
+    known = known_first_seen(second)
+    assert known is not None and min(known.values()) == q0.meta.collected_at
+    # The oldest run is gone; the second run's own diff.json still knows the dates.
+    for child in first.iterdir():
+        child.unlink()
+    first.rmdir()
+    side = load_side(second)
+    assert side.history == () and side.first_seen_known == known
+    snap2 = after()
+    review2 = build_review(tmp_path, snap2, evaluate(snap2))
+    assert review2 is not None
+    assert min(c.first_seen for c in review2.diff.persisting if c.first_seen) == (
+        q0.meta.collected_at
+    )
+
+
+def test_an_adhoc_diff_json_is_not_trusted_for_first_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from audit.diff import known_first_seen
+
+    monkeypatch.chdir(tmp_path)
+    old = store(tmp_path, before())
+    new = store(tmp_path, after())
+    assert run_cli(["diff", str(old), str(new), "-q"], capsys) == 0
+    assert json.loads((new / "diff.json").read_text(encoding="utf-8"))["kind"] == "adhoc"
+    assert known_first_seen(new) is None
+
+
+def test_trend_reads_summary_json_without_touching_the_findings(tmp_path: Path) -> None:
+    from audit.history import list_runs, trend
+
+    run_dir = new_run_dir(tmp_path, ACCT, T1)
+    (run_dir / "summary.json").write_text(
+        json.dumps({"posture_score": 61.5, "failing_by_severity": {"critical": 1, "low": 4}}),
+        encoding="utf-8",
+    )
+    (point,) = trend(list_runs(tmp_path, ACCT))
+    assert point.posture == 61.5
+    assert point.failing[Severity.CRITICAL] == 1 and point.failing[Severity.LOW] == 4
+    assert point.failing_total == 5
