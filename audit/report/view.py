@@ -15,7 +15,7 @@ from typing import Any
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import CredentialRow, OutcomeStatus, Snapshot, User
 from audit.rules.registry import REGISTRY
-from audit.scoring import FrameworkScore, Scores, UserRisk, score
+from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
 
 EFFECTIVE_ADMIN_RULE = "user-effective-admin"
 # Findings about the accepted-risk entries themselves (audit.rules.workflow).
@@ -127,6 +127,18 @@ class CoverageRow:
 
 
 @dataclass(frozen=True)
+class CrosswalkRow:
+    """Controls of every framework that the same rules prove: one verdict, one row."""
+
+    rule_ids: tuple[str, ...]
+    status: str  # scoring.CONTROL_*
+    failing: int
+    judged: int
+    reason: str
+    ids: tuple[str, ...]  # per framework (ReportView.frameworks order): "1.13", "IAM.3" or ""
+
+
+@dataclass(frozen=True)
 class ChartData:
     """The series behind the four charts (same in HTML and PDF)."""
 
@@ -155,6 +167,7 @@ class ReportView:
     failing_by_severity: tuple[tuple[str, int], ...]
     status_counts: Mapping[str, int]
     frameworks: tuple[FrameworkScore, ...]
+    crosswalk: tuple[CrosswalkRow, ...]  # the scorecard across frameworks, compact (PDF)
     rules: tuple[RuleSection, ...]  # most severe failures first
     top_risks: tuple[str, ...]
     top_users: tuple[UserRisk, ...]
@@ -234,6 +247,39 @@ def _rule_sections(result: AuditResult) -> tuple[RuleSection, ...]:
             ),
         )
     )
+
+
+def _crosswalk(frameworks: tuple[FrameworkScore, ...]) -> tuple[CrosswalkRow, ...]:
+    """Group controls by the rules behind them: CIS renumbers between versions, the verdict
+    does not change, so v3.0 to v6.0 and Security Hub fit on one row."""
+    rows: dict[tuple[str, ...], list[list[str]]] = {}
+    verdict: dict[tuple[str, ...], ControlScore] = {}
+    for i, fw in enumerate(frameworks):
+        for c in fw.controls:
+            key = tuple(sorted(c.rule_ids))
+            cells = rows.setdefault(key, [[] for _ in frameworks])
+            cells[i].append(c.control.removeprefix(fw.framework).strip())
+            verdict.setdefault(key, c)
+    out = [
+        CrosswalkRow(
+            rule_ids=key,
+            status=verdict[key].status,
+            failing=verdict[key].resources_failing,
+            judged=verdict[key].resources_judged,
+            reason=verdict[key].reason,
+            ids=tuple(", ".join(cell) for cell in cells),
+        )
+        for key, cells in rows.items()
+    ]
+    # Order as the newest framework numbers them (the first column), then the rest.
+    return tuple(sorted(out, key=lambda r: [_number_key(x) for x in r.ids]))
+
+
+def _number_key(text: str) -> tuple[int, tuple[int, ...]]:
+    first = text.split(",")[0].strip().removeprefix("IAM.")
+    if not first:
+        return 1, ()
+    return 0, tuple(int(p) if p.isdigit() else 0 for p in first.split("."))
 
 
 def _plural(n: int, word: str) -> str:
@@ -455,6 +501,7 @@ def build_view(
         failing_by_severity=severities,
         status_counts={s.value: n for s in Status if (n := len(result.by_status(s)))},
         frameworks=scores.frameworks,
+        crosswalk=_crosswalk(scores.frameworks),
         rules=sections,
         top_risks=_top_risks(sections, scores.user_risks),
         top_users=scores.user_risks[:TOP_USERS],

@@ -121,3 +121,25 @@ def test_key_age_bins_put_the_limit_on_an_edge() -> None:
     assert [b[0] for b in bins] == ["0-10", "11-20", "21-30", "31-60", "61-120", ">120"]
     assert bins[0][1] == 0
     assert bins[-1][2] is None
+
+
+def test_crosswalk_puts_each_rule_set_on_one_row() -> None:
+    snap = build_snapshot()
+    view = build_view(snap, "0" * 64, audit_result(snap))
+    names = [fw.framework for fw in view.frameworks]
+    rows = {r.rule_ids: r for r in view.crosswalk}
+    mfa = rows[("user-console-mfa",)]
+    assert dict(zip(names, mfa.ids, strict=True)) == {
+        "CIS v6.0": "2.9",
+        "CIS v5.0": "1.9",
+        "CIS v4.0.1": "1.10",
+        "CIS v3.0": "1.10",
+        "AWS Security Hub": "IAM.5, IAM.19",
+    }
+    assert (mfa.status, mfa.failing, mfa.judged) == ("fail", 2, 3)
+    # Every control of every framework appears exactly once.
+    for i, fw in enumerate(view.frameworks):
+        listed = [x for r in view.crosswalk for x in r.ids[i].split(", ") if x]
+        assert sorted(listed) == sorted(
+            c.control.removeprefix(fw.framework).strip() for c in fw.controls
+        )
