@@ -20,7 +20,6 @@ from audit.diff import (
     diff_paths,
     diff_sides,
     finding_key,
-    identity_changes,
     load_side,
     summary_text,
 )
@@ -28,6 +27,7 @@ from audit.engine import evaluate
 from audit.errors import InputError
 from audit.findings import Finding, Severity, Status, finding_record
 from audit.history import new_run_dir
+from audit.identity_changes import identity_changes
 from audit.model import PART_CREDENTIAL_REPORT, Snapshot
 from audit.snapshot_io import to_jsonable, write_snapshot
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before, snap
