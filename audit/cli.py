@@ -258,6 +258,7 @@ def _produce(
         pdf_max_resources=request.pdf_max_resources,
         prepared_by=request.prepared_by,
         review=review.section(past, request.formats),
+        key_age_limit_days=request.settings.thresholds.access_key_max_age_days,
     )
     written.extend(
         write_reports(snapshot, snapshot_sha256, result, out_dir, request.formats, options)

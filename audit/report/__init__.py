@@ -7,7 +7,7 @@ detail of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -46,7 +46,7 @@ def _check(formats: Collection[str], options: ReportOptions) -> None:
         raise InputError(
             f"unknown report format {', '.join(unknown)} (choose from {', '.join(FORMATS)})"
         )
-    if options.page_size not in PAGE_SIZES:
+    if options.page_size.lower() not in {p.lower() for p in PAGE_SIZES}:
         raise InputError(
             f"unknown page size {options.page_size!r} (choose from {', '.join(PAGE_SIZES)})"
         )
@@ -74,6 +74,9 @@ def write_reports(
     from audit.report.view import build_view
 
     _check(formats, options)
+    # "letter" from a case-insensitive CLI choice is the Letter size.
+    canonical = {p.lower(): p for p in PAGE_SIZES}[options.page_size.lower()]
+    options = replace(options, page_size=canonical)
     view = build_view(
         snapshot,
         snapshot_sha256,

@@ -97,7 +97,7 @@ def test_admin_paths_and_sign_off(pages: list[str]) -> None:
 def test_page_size_letter_and_a_smaller_cut(make_report: ReportFactory) -> None:
     out, *_ = make_report(
         formats=("pdf",),
-        options=ReportOptions(page_size="Letter", pdf_max_resources=3),
+        options=ReportOptions(page_size="letter", pdf_max_resources=3),  # any case
         extra_console_users=5,
     )
     reader = PdfReader(out / "report.pdf")
