@@ -104,8 +104,7 @@ class ReviewRequest:
             raise InputError("--email-to sends the PDF: add pdf to --format")
         extra = params["suppressions"]
         return cls(
-            suppressions=_config_suppressions(config)
-            + (load_suppressions(extra) if extra else ()),
+            suppressions=_config_suppressions(config) + (load_suppressions(extra) if extra else ()),
             fail_on=Severity.parse(params["fail_on"]) if params["fail_on"] else None,
             email=email,
         )
