@@ -148,8 +148,8 @@ class ReviewRequest:
     ) -> int:
         """Print the changes, send the e-mail, and return the exit code.
 
-        Called after every report is on disk: an SMTP failure raises DeliveryError (exit 4)
-        and the files stay.
+        Called after every report is on disk: an SMTP failure raises DeliveryError (exit 4,
+        which wins over 1 and 3: the review did not reach its readers) and the files stay.
         """
         from audit.gate import exit_code, gate_message
         from audit.review import change_lines
@@ -159,6 +159,11 @@ class ReviewRequest:
             click.echo("Changes since the last review:")
             for line in lines:
                 click.echo(f"  {line}")
+        # The gate's verdict is logged first, so a CI log shows it even when e-mail fails.
+        if self.fail_on is not None:
+            message = gate_message(result, self.fail_on)
+            if message:
+                click.echo(f"iam-audit: {message}", err=True)
         if self.email is not None:
             from audit.email_report import build_message, send, subject_line, summary_body
 
@@ -166,15 +171,11 @@ class ReviewRequest:
             msg = build_message(
                 pdf,
                 subject=subject_line(snapshot, result),
-                body=summary_body(snapshot, result, lines, attachment=pdf.name),
+                body=summary_body(snapshot, result, lines, attachment=pdf),
                 sender=self.email.sender,
                 to=self.email.to,
             )
             send(msg, self.email.smtp)
             if not quiet:
                 click.echo(f"  e-mailed {pdf.name} to {', '.join(self.email.to)}")
-        if self.fail_on is not None:
-            message = gate_message(result, self.fail_on)
-            if message:
-                click.echo(f"iam-audit: {message}", err=True)
         return exit_code(result, snapshot, self.fail_on)

@@ -120,7 +120,7 @@ def summary_body(
     snapshot: Snapshot,
     result: AuditResult,
     changes: Sequence[str] = (),
-    attachment: str = "report.pdf",
+    attachment: Path = Path("report.pdf"),
 ) -> str:
     """The plain-text body: scores, counts by severity, top risks, changes since last review.
 
@@ -158,7 +158,8 @@ def summary_body(
     lines += [f"  {c}" for c in changes] if changes else ["  (no earlier review of this account)"]
     lines += [
         "",
-        f"The full report is attached ({attachment}); every finding is in findings.csv next to it.",
+        f"The full report is attached ({attachment.name}). Every finding, and the evidence "
+        f"(snapshot.json.gz), is in {attachment.parent.resolve()}/ where it was written.",
         "-- ",
         "iam-audit (read-only AWS IAM audit)",
     ]

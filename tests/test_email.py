@@ -150,6 +150,7 @@ def test_the_pdf_arrives_byte_identical_with_a_summary(
         "Top risks:",
         "Changes since the last review:",
         "Since 2026-06-30",
+        f"is in {runs[-1]}/ where it was written",
     ):
         assert expected in body, expected
 
@@ -205,14 +206,19 @@ def test_smtp_failure_is_one_line_exit_4_and_the_reports_stay(
             "127.0.0.1",
             "--smtp-port",
             str(closed),
+            "--fail-on",
+            "info",
             "-q",
         ],
         capsys,
     )
+    # Not delivered wins over the gate (exit 4, not 1), but the gate's verdict is logged first.
     assert code == EXIT_FAILURE
-    assert err.strip().splitlines() == [
+    gate, error = err.strip().splitlines()
+    assert gate.startswith("iam-audit: --fail-on info: ")
+    assert error == (
         f"iam-audit: error: cannot reach SMTP server 127.0.0.1:{closed}: Connection refused"
-    ]
+    )
     assert (out_dir / "report.pdf").stat().st_size > 0
     assert (out_dir / "findings.json").is_file()
 
