@@ -6,6 +6,8 @@ Exit codes (audit.errors): 0 done; 1 a failing, unsuppressed finding at or above
 When both 1 and 3 apply, 1 wins: a failing finding found in the data that *was* collected is
 certain, so the gate's answer ("do not ship") does not depend on what is missing. Exit 3 means
 "could not confirm the account is clean", which is only the answer when the gate held.
+An e-mail that could not be delivered ends the run with 4 after the reports are written (the
+gate's verdict is still printed first).
 """
 
 from __future__ import annotations

@@ -273,3 +273,96 @@ def test_addresses_are_checked_and_headers_cannot_be_injected() -> None:
     assert request.smtp.port == 587  # the submission port when STARTTLS is asked for
     assert request.sender.startswith("iam-audit@")
     assert email_request(None, None, None, None, False, None) is None
+
+
+# --- STARTTLS: the path a real relay takes ---------------------------------------------------
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (cryptography comes with moto)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "iam-audit test relay")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "relay.pem", tmp_path / "relay.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_relay(tmp_path: Path) -> Iterator[tuple[Inbox, Path]]:
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    # The relay insists on STARTTLS and, by aiosmtpd's default, on TLS before AUTH.
+    for inbox in _serve(tls_context=context, require_starttls=True, authenticator=_authenticate):
+        yield inbox, cert
+
+
+def test_starttls_login_and_delivery(
+    tls_relay: tuple[Inbox, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, cert = tls_relay
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test relay's certificate
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.7 tls")
+    msg = build_message(pdf, subject="s", body="b", sender="a@example.com", to=["b@example.com"])
+    send(msg, SmtpSettings("127.0.0.1", inbox.port, starttls=True, user=USER))
+    (attachment,) = list(parse(inbox.messages[0][2]).iter_attachments())
+    assert attachment.get_content() == b"%PDF-1.7 tls"
+
+
+def test_an_untrusted_certificate_is_one_clear_error(
+    tls_relay: tuple[Inbox, Path], tmp_path: Path
+) -> None:
+    inbox, _cert = tls_relay
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.7 tls")
+    msg = build_message(pdf, subject="s", body="b", sender="a@example.com", to=["b@example.com"])
+    with pytest.raises(DeliveryError, match="TLS failed: CERTIFICATE_VERIFY_FAILED"):
+        send(msg, SmtpSettings("127.0.0.1", inbox.port, starttls=True))
+    assert inbox.messages == []
+
+
+def test_a_relay_that_requires_starttls_refuses_plain_delivery(
+    tls_relay: tuple[Inbox, Path], tmp_path: Path
+) -> None:
+    inbox, _cert = tls_relay
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.7")
+    msg = build_message(pdf, subject="s", body="b", sender="a@example.com", to=["b@example.com"])
+    with pytest.raises(DeliveryError, match=r"SMTP 127\.0\.0\.1:\d+: 530 "):
+        send(msg, SmtpSettings("127.0.0.1", inbox.port))
+    assert inbox.messages == []
