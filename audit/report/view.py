@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity, Status
-from audit.model import CredentialRow, OutcomeStatus, Snapshot, User
+from audit.model import ALL_PARTS, CredentialRow, OutcomeStatus, Snapshot, User
 from audit.rules.registry import REGISTRY
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
 
@@ -409,8 +409,18 @@ def _admin_paths(result: AuditResult) -> tuple[AdminPath, ...]:
     return tuple(sorted(out, key=lambda a: a.user.lower()))
 
 
+NOT_COLLECTED = "not_collected"
+
+
 def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
-    return tuple(
+    """Every recorded API outcome, problems first, plus a row per part nothing was recorded for."""
+    recorded = {o.part for o in snapshot.outcomes}
+    missing = [
+        CoverageRow(part, part, NOT_COLLECTED, "", "no API call was recorded for this part", 0, 0)
+        for part in ALL_PARTS
+        if part not in recorded
+    ]
+    rows = [
         CoverageRow(
             api=o.api,
             part=o.part,
@@ -424,7 +434,8 @@ def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
             snapshot.outcomes,
             key=lambda o: (o.status is OutcomeStatus.OK, o.part, o.api, o.region or ""),
         )
-    )
+    ]
+    return tuple(missing + rows)
 
 
 def key_age_bins(limit: int) -> tuple[tuple[str, int, int | None], ...]:
@@ -511,7 +522,9 @@ def build_view(
         admin_paths=_admin_paths(result),
         admin_rule_ran=any(f.rule_id == EFFECTIVE_ADMIN_RULE for f in result.findings),
         coverage=coverage,
-        coverage_complete=not snapshot.failed_outcomes,
+        # Complete: nothing denied or failed, and every part has a recorded outcome.
+        coverage_complete=not snapshot.failed_outcomes
+        and all(c.status != NOT_COLLECTED for c in coverage),
         charts=_chart_data(
             snapshot, result.as_of, severities, scores.frameworks, users, key_age_limit_days
         ),

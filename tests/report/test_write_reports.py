@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,18 @@ def test_crosswalk_puts_each_rule_set_on_one_row() -> None:
         assert sorted(listed) == sorted(
             c.control.removeprefix(fw.framework).strip() for c in fw.controls
         )
+
+
+def test_a_snapshot_with_nothing_collected_still_reports(tmp_path: Path) -> None:
+    from audit.engine import evaluate
+    from audit.model import Snapshot, SnapshotMeta
+
+    snap = Snapshot(meta=SnapshotMeta("000000000000", "aws", AS_OF, "0.1.0"))
+    written = write_reports(snap, "0" * 64, evaluate(snap), tmp_path)
+    assert {p.name for p in written} == ALL_FILES
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["posture_score"] is None
+    assert summary["collection_complete"] is False
+    assert all(fw["assessed"] == 0 for fw in summary["frameworks"])
+    html = (tmp_path / "report.html").read_text()
+    assert "not collected" in html
