@@ -216,3 +216,27 @@ def test_trend_reads_summary_json_without_touching_the_findings(tmp_path: Path) 
     assert point.posture == 61.5
     assert point.failing[Severity.CRITICAL] == 1 and point.failing[Severity.LOW] == 4
     assert point.failing_total == 5
+
+
+def test_the_screen_report_caps_long_change_lists(tmp_path: Path) -> None:
+    from audit.model import User
+    from audit.report import ReportOptions, write_reports
+
+    store(tmp_path, before())
+    many = tuple(
+        User(f"u{i:04}", f"arn:aws:iam::{ACCT}:user/u{i:04}", f"AIDA{i}", "/", None)
+        for i in range(600)
+    )
+    snap = replace(after(), users=(*after().users, *many))
+    result = evaluate(snap)
+    review = build_review(tmp_path, snap, result)
+    assert review is not None and len(review.diff.identity) > 600
+    out = tmp_path / "out"
+    (html,) = write_reports(
+        snap, "0" * 64, result, out, ("html",), ReportOptions(review=review_section(review))
+    )
+    text = html.read_text(encoding="utf-8")
+    assert f"and {len(review.diff.identity) - 500} more, see diff.csv" in text
+    assert (
+        "u0499" in text and "u0599" not in text.split('id="sec-changes"')[1].split("</section>")[0]
+    )
