@@ -6,6 +6,7 @@ ending with a NUL byte. A shell maps our stdin/stdout pipes onto those two descr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -52,13 +53,23 @@ class Browser:
         self.session = ""
 
     def close(self) -> None:
-        self._writer.close()
-        self._proc.terminate()
+        # Browser.close lets Chromium reap its own helper processes; a plain SIGTERM leaves
+        # them as zombies where PID 1 does not reap (containers).
+        self.timeout = 5.0
+        self.session = ""
+        with contextlib.suppress(DevToolsError, OSError):
+            self.call("Browser.close", page=False)
+        with contextlib.suppress(OSError):
+            self._writer.close()
         try:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
         self._profile.cleanup()
 
     def __enter__(self) -> Browser:
