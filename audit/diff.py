@@ -16,7 +16,7 @@ from typing import Any
 
 from audit.engine import evaluate
 from audit.errors import InputError
-from audit.findings import Finding, Severity, Status, finding_record
+from audit.findings import Finding, Status, finding_record
 from audit.history import earlier_runs, load_run, parse_run, run_findings
 from audit.identity_changes import IdentityChange, identity_changes
 from audit.model import Snapshot
@@ -316,10 +316,3 @@ def summary_text(d: ReviewDiff, limit: int = 20) -> str:
             lines.append(f"  ... and {len(body) - limit} more (see diff.csv)")
     lines += [f"Note: {n}" for n in d.notes]
     return "\n".join(lines)
-
-
-def severity_counts(changes: Iterable[FindingChange]) -> dict[Severity, int]:
-    counts = dict.fromkeys(sorted(Severity, reverse=True), 0)
-    for c in changes:
-        counts[c.finding.severity] += 1
-    return counts

@@ -24,7 +24,6 @@ from audit.model import Snapshot
 
 PASSWORD_ENV = "IAM_AUDIT_SMTP_PASSWORD"
 TOP_RISKS = 5
-CHANGE_LINES = 8
 
 
 class DeliveryError(AuditError):

@@ -197,13 +197,3 @@ def apply_suppressions(
                 )
             )
     return dataclasses.replace(result, findings=tuple(findings))
-
-
-def accepted_risks(result: AuditResult) -> tuple[Finding, ...]:
-    """The suppressed findings, soonest expiry first, for the report's accepted-risks section."""
-    return tuple(
-        sorted(
-            result.by_status(Status.SUPPRESSED),
-            key=lambda f: ((f.suppression or {}).get("expires", ""), f.rule_id, f.resource_name),
-        )
-    )

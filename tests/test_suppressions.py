@@ -16,7 +16,6 @@ from audit.rules import all_rules
 from audit.rules.registry import REGISTRY
 from audit.suppressions import (
     Suppression,
-    accepted_risks,
     apply_suppressions,
     load_suppressions,
     parse_suppressions,
@@ -186,7 +185,7 @@ def test_matching_fail_becomes_suppressed_and_carries_the_entry() -> None:
     }
     assert bob.status is Status.FAIL and bob.suppression is None
     assert [f.resource_name for f in out.failing] == ["bob"]
-    assert accepted_risks(out) == (alice,)
+    assert out.by_status(Status.SUPPRESSED) == (alice,)
     # the input is not changed (frozen data)
     assert result.findings[0].status is Status.FAIL
 
