@@ -111,7 +111,12 @@ def parse_suppressions(
     if not isinstance(entries, list):
         where = f"{source}: " if source else ""
         raise InputError(f"{where}'suppressions' must be an array of tables ([[suppressions]])")
-    known = REGISTRY.keys() if known_rules is None else known_rules
+    # The workflow's own rules judge the entries themselves: an entry cannot silence them.
+    known = (
+        [r.meta.id for r in REGISTRY.values() if not r.meta.workflow]
+        if known_rules is None
+        else known_rules
+    )
     return tuple(_parse_entry(raw, i, source, known) for i, raw in enumerate(entries, start=1))
 
 

@@ -120,6 +120,12 @@ def test_no_suppressions_table_means_none() -> None:
             "expiry = 2027-03-31\nexpires = 2027-03-31",
             "unknown key(s) expiry",
         ),
+        (
+            # the workflow's own findings cannot be silenced
+            'rule = "suppression-stale"\nresource = "*"\nreason = "r"\nowner = "o"\n'
+            "expires = 2027-03-31",
+            "unknown rule id",
+        ),
     ],
 )
 def test_malformed_entry_names_index_and_rule(body: str, expected: str) -> None:
