@@ -170,11 +170,16 @@ def apply_suppressions(
     Entries are judged on the as-of date, so a report rebuilt later gives the same verdict.
     """
     entries = tuple(suppressions)
-    live = [s for s in entries if not s.is_expired(as_of)]
+    # Live entries by rule id, in file order: a finding is only tried against its rule's.
+    live: dict[str, list[Suppression]] = {}
+    for s in entries:
+        if not s.is_expired(as_of):
+            live.setdefault(s.rule, []).append(s)
     used: set[Suppression] = set()
     findings: list[Finding] = []
     for f in result.findings:
-        entry = next((s for s in live if f.is_failing and s.matches(f)), None)
+        candidates = live.get(f.rule_id, []) if f.is_failing else []
+        entry = next((s for s in candidates if s.matches(f)), None)
         if entry is None:
             findings.append(f)
             continue
