@@ -6,10 +6,10 @@
     if (!cell) { return ""; }
     return cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
   }
-  function compare(a, b) {
-    var x = parseFloat(a), y = parseFloat(b);
-    if (!isNaN(x) && !isNaN(y) && String(x) === a.replace(/^0+(?=\d)/, "") && String(y) === b.replace(/^0+(?=\d)/, "")) { return x - y; }
-    return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+  function toNumber(text) {
+    // Only plain numbers sort numerically; "2026-01-31" or "1: 40" sort as text.
+    return /^-?\d+(\.\d+)?$/.test(text) ? parseFloat(text) : null;
   }
   document.querySelectorAll("table.sortable").forEach(function (table) {
     var headers = table.tHead ? table.tHead.rows[0].cells : [];
@@ -19,13 +19,17 @@
         Array.prototype.forEach.call(headers, function (h) { h.removeAttribute("aria-sort"); });
         th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         var body = table.tBodies[0];
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (r1, r2) {
-          var c = compare(cellValue(r1, index), cellValue(r2, index));
+        // Read each key once (10,000-row tables), then sort the keys.
+        var keyed = Array.prototype.map.call(body.rows, function (row) {
+          var text = cellValue(row, index);
+          return { text: text, number: toNumber(text), row: row };
+        });
+        keyed.sort(function (a, b) {
+          var c = (a.number !== null && b.number !== null) ? a.number - b.number : collator.compare(a.text, b.text);
           return ascending ? c : -c;
         });
         var frag = document.createDocumentFragment();
-        rows.forEach(function (r) { frag.appendChild(r); });
+        keyed.forEach(function (k) { frag.appendChild(k.row); });
         body.appendChild(frag);
       });
     });
