@@ -111,3 +111,16 @@ def test_default_is_a4(full_report: Path) -> None:
     reader = PdfReader(full_report / "report.pdf")
     assert float(reader.pages[0].mediabox.width) == pytest.approx(A4_WIDTH_PT, abs=1)
     assert 10 < len(reader.pages) < 40
+
+
+def test_the_pdf_summarises_more_users_in_the_same_pages(
+    make_report: ReportFactory, full_report: Path
+) -> None:
+    # 230 users instead of 35: every capped list stays capped, so no page is added.
+    out, _snap, result, _ = make_report(formats=("pdf",), extra_console_users=225)
+    reader = PdfReader(out / "report.pdf")
+    assert len(reader.pages) <= len(PdfReader(full_report / "report.pdf").pages)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    failing_mfa = sum(1 for f in result.failing if f.rule_id == "user-console-mfa")
+    assert failing_mfa == 227
+    assert f"and {failing_mfa - 25} more, see findings.csv" in text
