@@ -451,8 +451,6 @@ def key_age_bins(limit: int) -> tuple[tuple[str, int, int | None], ...]:
 
 
 def _chart_data(
-    snapshot: Snapshot,
-    as_of: datetime,
     severities: tuple[tuple[str, int], ...],
     frameworks: tuple[FrameworkScore, ...],
     users: tuple[UserRow, ...],
@@ -525,9 +523,7 @@ def build_view(
         # Complete: nothing denied or failed, and every part has a recorded outcome.
         coverage_complete=not snapshot.failed_outcomes
         and all(c.status != NOT_COLLECTED for c in coverage),
-        charts=_chart_data(
-            snapshot, result.as_of, severities, scores.frameworks, users, key_age_limit_days
-        ),
+        charts=_chart_data(severities, scores.frameworks, users, key_age_limit_days),
         findings=result.findings,
         accepted=result.by_status(Status.SUPPRESSED),
         lapsed_suppressions=tuple(f for f in result.findings if f.rule_id in SUPPRESSION_RULES),
