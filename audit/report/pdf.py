@@ -7,7 +7,7 @@ findings.csv for the rest, so a 10,000-user account stays a few dozen pages.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from audit.report.charts import Charts
 from audit.report.html import chart_markup
@@ -29,6 +29,14 @@ def render_pdf_html(view: ReportView, charts: Charts, options: ReportOptions) ->
     )
 
 
+def offline_fetcher() -> Any:
+    """The document references nothing outside itself; should a value ever slip through as a
+    URL, weasyprint must not fetch it (no file:, no http:), so only data: URIs are allowed."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"})
+
+
 def render_pdf(view: ReportView, charts: Charts, options: ReportOptions) -> bytes:
     import weasyprint
 
@@ -36,9 +44,10 @@ def render_pdf(view: ReportView, charts: Charts, options: ReportOptions) -> byte
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     html = weasyprint.HTML(
-        string=render_pdf_html(view, charts, options), base_url=str(templates_dir())
+        string=render_pdf_html(view, charts, options),
+        base_url=str(templates_dir()),
+        url_fetcher=offline_fetcher(),
     )
-    # No url_fetcher needed: the document references nothing outside itself.
     data = html.write_pdf()
     if not isinstance(data, bytes):  # pragma: no cover - write_pdf() without target returns bytes
         raise TypeError("weasyprint returned no PDF bytes")

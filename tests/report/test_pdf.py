@@ -124,3 +124,11 @@ def test_the_pdf_summarises_more_users_in_the_same_pages(
     failing_mfa = sum(1 for f in result.failing if f.rule_id == "user-console-mfa")
     assert failing_mfa == 227
     assert f"and {failing_mfa - 25} more, see findings.csv" in text
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://169.254.169.254/latest/"])
+def test_the_pdf_renderer_fetches_nothing(url: str) -> None:
+    from audit.report.pdf import offline_fetcher
+
+    with pytest.raises(ValueError, match="disallowed protocol"):
+        offline_fetcher().fetch(url)
