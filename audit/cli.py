@@ -137,6 +137,12 @@ def report_options(func: F) -> F:
                 "--prepared-by", default="", help="Name printed on the PDF's sign-off page."
             ),
             click.option(
+                "--review-period",
+                default="",
+                help="Period the review covers, shown on the PDF cover (e.g. '2026 Q3'; "
+                "default: 'up to <as-of date>').",
+            ),
+            click.option(
                 "--config",
                 type=click.Path(dir_okay=False, path_type=Path),
                 help="audit.toml: thresholds, severity overrides, disabled rules, accepted "
@@ -160,6 +166,7 @@ class ReportRequest:
     page_size: str
     pdf_max_resources: int
     prepared_by: str
+    review_period: str
     quiet: bool
     config: Path | None = None
     settings: Settings = field(default_factory=Settings)
@@ -175,6 +182,7 @@ class ReportRequest:
             page_size=params["page_size"],
             pdf_max_resources=params["pdf_max_resources"],
             prepared_by=params["prepared_by"],
+            review_period=params["review_period"],
             quiet=params["quiet"],
             config=params["config"],
             settings=load_settings(params["config"]),
@@ -257,6 +265,10 @@ def _produce(
         page_size=request.page_size,
         pdf_max_resources=request.pdf_max_resources,
         prepared_by=request.prepared_by,
+        review_period=request.review_period,
+        # The cover tells when the document was made; findings stay a function of the
+        # snapshot and as-of time alone.
+        generated_at=datetime.now(UTC),
         review=review.section(past, request.formats),
         key_age_limit_days=request.settings.thresholds.access_key_max_age_days,
     )

@@ -21,12 +21,14 @@ from freezegun import freeze_time
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.moto_api._internal import mock_random
 
 from audit.collect import CollectOptions, collect_snapshot
 from audit.model import Snapshot
 
 DEMO_REGION = "us-east-1"
 DEMO_ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+DEMO_SEED = 20260930
 AWS = "arn:aws:iam::aws:policy"
 
 # Fake credentials for the in-process mock; they never leave this process.
@@ -271,8 +273,11 @@ def _plant_catalogue_problems(p: _Planter) -> None:
 
 def demo_snapshot(*, quiet: bool = True, now: datetime | None = None) -> Snapshot:
     """Build the demo account in-process, collect it with the real collectors, return it."""
-    when = now or datetime.now(UTC)
+    # Plant relative to midnight UTC with moto's ids seeded, so two demo runs on one day build
+    # the same account and "changes since the last review" shows no spurious churn.
+    when = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with demo_environment():
+        mock_random.seed(DEMO_SEED)
         plant_demo_account(when)
         snapshot = collect_snapshot(
             CollectOptions(region=DEMO_REGION, analyzer_regions=(DEMO_REGION,), quiet=quiet)
