@@ -282,4 +282,11 @@ def demo_snapshot(*, quiet: bool = True, now: datetime | None = None) -> Snapsho
         snapshot = collect_snapshot(
             CollectOptions(region=DEMO_REGION, analyzer_regions=(DEMO_REGION,), quiet=quiet)
         )
-    return replace(snapshot, meta=replace(snapshot.meta, source="demo"))
+    # moto stamps every credential report with a fixed 2015 GeneratedTime; in the demo the
+    # report is as fresh as the collection, so say that rather than a fake date.
+    meta = replace(
+        snapshot.meta,
+        source="demo",
+        credential_report_generated_at=snapshot.meta.collected_at,
+    )
+    return replace(snapshot, meta=meta)
