@@ -80,6 +80,33 @@ class SnapshotMeta:
 # --- credential report -------------------------------------------------------------------
 
 
+# The 22 columns AWS documents, in its order; a parser keeps any others as ``extra``.
+CREDENTIAL_REPORT_COLUMNS: tuple[str, ...] = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+)
+
+
 class Sentinel(StrEnum):
     """The placeholder values AWS writes into the credential report."""
 

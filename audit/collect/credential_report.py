@@ -14,33 +14,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from audit.errors import InputError
-from audit.model import CredentialRow, ReportAccessKey, ReportCertificate, Sentinel
+from audit.model import (
+    CREDENTIAL_REPORT_COLUMNS,
+    CredentialRow,
+    ReportAccessKey,
+    ReportCertificate,
+    Sentinel,
+)
 
 # The 22 columns AWS documents, in its order. Anything else goes to ``extra``.
-COLUMNS: tuple[str, ...] = (
-    "user",
-    "arn",
-    "user_creation_time",
-    "password_enabled",
-    "password_last_used",
-    "password_last_changed",
-    "password_next_rotation",
-    "mfa_active",
-    "access_key_1_active",
-    "access_key_1_last_rotated",
-    "access_key_1_last_used_date",
-    "access_key_1_last_used_region",
-    "access_key_1_last_used_service",
-    "access_key_2_active",
-    "access_key_2_last_rotated",
-    "access_key_2_last_used_date",
-    "access_key_2_last_used_region",
-    "access_key_2_last_used_service",
-    "cert_1_active",
-    "cert_1_last_rotated",
-    "cert_2_active",
-    "cert_2_last_rotated",
-)
+COLUMNS = CREDENTIAL_REPORT_COLUMNS
 REQUIRED_COLUMNS = ("user", "arn")
 _SENTINELS = {s.value: s for s in Sentinel}
 

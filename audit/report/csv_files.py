@@ -13,37 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from audit.model import CredentialRow
+from audit.model import CREDENTIAL_REPORT_COLUMNS, CredentialRow
 from audit.report.json_files import FINDING_JSON_COLUMNS, json_default
 from audit.report.view import ReportView, UserRow
 
 # A spreadsheet reads a cell starting with one of these as a formula (or DDE payload).
 _FORMULA_START = frozenset("=+-@\t\r")
 
-CREDENTIAL_REPORT_COLUMNS = (
-    "user",
-    "arn",
-    "user_creation_time",
-    "password_enabled",
-    "password_last_used",
-    "password_last_changed",
-    "password_next_rotation",
-    "mfa_active",
-    "access_key_1_active",
-    "access_key_1_last_rotated",
-    "access_key_1_last_used_date",
-    "access_key_1_last_used_region",
-    "access_key_1_last_used_service",
-    "access_key_2_active",
-    "access_key_2_last_rotated",
-    "access_key_2_last_used_date",
-    "access_key_2_last_used_region",
-    "access_key_2_last_used_service",
-    "cert_1_active",
-    "cert_1_last_rotated",
-    "cert_2_active",
-    "cert_2_last_rotated",
-)
 CREDENTIALS_COLUMNS = (
     *CREDENTIAL_REPORT_COLUMNS,
     "groups",
