@@ -176,21 +176,9 @@ def _severity_chart(points: tuple[TrendPoint, ...]) -> str:
 
 
 def review_section(review: Review) -> ReviewSection:
-    from matplotlib import pyplot as plt
+    from audit.report.charts import chart_style
 
-    import audit.report.charts  # noqa: F401 - selects the Agg backend (pyplot resolves it lazily)
-
-    # The report charts' settings (text as text, fixed hash salt: byte-identical reruns).
-    with plt.rc_context(
-        {
-            "svg.fonttype": "none",
-            "svg.hashsalt": "iam-audit",
-            "font.family": "DejaVu Sans",
-            "font.size": 9,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    ):
+    with chart_style():
         return ReviewSection(
             review=review,
             posture_chart=_posture_chart(review.trend),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import matplotlib
@@ -136,9 +137,10 @@ def _mfa(data: ChartData) -> str:
     return _svg(fig, "chart-mfa")
 
 
-def render_charts(data: ChartData) -> Charts:
+def chart_style() -> AbstractContextManager[None]:
+    """Every chart's settings: text stays text, a fixed hash salt gives byte-identical reruns."""
     # A literal dict here, so the type checker sees rc keys it knows.
-    with plt.rc_context(
+    return plt.rc_context(
         {
             "svg.fonttype": "none",
             "svg.hashsalt": "iam-audit",
@@ -147,7 +149,11 @@ def render_charts(data: ChartData) -> Charts:
             "axes.spines.top": False,
             "axes.spines.right": False,
         }
-    ):
+    )
+
+
+def render_charts(data: ChartData) -> Charts:
+    with chart_style():
         return Charts(
             severity=_severity(data),
             frameworks=_frameworks(data),
