@@ -14,6 +14,7 @@ from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, CredentialRow, OutcomeStatus, Snapshot, User
+from audit.rules import all_rules
 from audit.rules.registry import REGISTRY
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
 
@@ -124,6 +125,8 @@ class CoverageRow:
     message: str
     calls: int
     retries: int
+    remedy: str = ""  # what the operator can do about a gap
+    affected_rules: tuple[str, ...] = ()  # rules that are not assessed while this part is missing
 
 
 @dataclass(frozen=True)
@@ -412,11 +415,35 @@ def _admin_paths(result: AuditResult) -> tuple[AdminPath, ...]:
 NOT_COLLECTED = "not_collected"
 
 
+_REMEDIES = {
+    OutcomeStatus.ACCESS_DENIED: "Grant {api} to the auditing principal "
+    "(`iam-audit permissions` prints the whole policy), then run again.",
+    OutcomeStatus.THROTTLED: "Still throttled after every retry: run again later or raise "
+    "--max-attempts.",
+    OutcomeStatus.NOT_SUPPORTED: "The endpoint does not offer this API; no permission fixes it.",
+    OutcomeStatus.ERROR: "Run again; if it persists, the message above says why.",
+}
+
+
+def _rules_needing(part: str) -> tuple[str, ...]:
+    return tuple(r.meta.id for r in all_rules() if part in r.meta.requires and not r.meta.workflow)
+
+
 def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
     """Every recorded API outcome, problems first, plus a row per part nothing was recorded for."""
     recorded = {o.part for o in snapshot.outcomes}
     missing = [
-        CoverageRow(part, part, NOT_COLLECTED, "", "no API call was recorded for this part", 0, 0)
+        CoverageRow(
+            part,
+            part,
+            NOT_COLLECTED,
+            "",
+            "no API call was recorded for this part",
+            0,
+            0,
+            remedy="Collect again with this version of iam-audit.",
+            affected_rules=_rules_needing(part),
+        )
         for part in ALL_PARTS
         if part not in recorded
     ]
@@ -429,6 +456,8 @@ def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
             message=o.message,
             calls=o.calls,
             retries=o.retries,
+            remedy=_REMEDIES.get(o.status, "").format(api=o.api),
+            affected_rules=() if o.status is OutcomeStatus.OK else _rules_needing(o.part),
         )
         for o in sorted(
             snapshot.outcomes,
