@@ -11,7 +11,7 @@ instead of enumerating.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,9 @@ class EffectivePermissions:
     boundary: PolicySource | None = None
     # Policies (or groups) referenced but absent from the snapshot: answers may be incomplete.
     unresolved: tuple[str, ...] = ()
+    # The ARN of a permissions boundary the principal has but the snapshot lacks. It can only
+    # take grants away, so a grant is then unproven (a refusal still stands).
+    missing_boundary: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -103,15 +106,19 @@ def user_permissions(snapshot: Snapshot, user: User) -> EffectivePermissions:
         sources += [_inline_source(prefix, p) for p in group.inline_policies]
         sources += _attached_sources(prefix, group.attached_policies, by_arn, unresolved)
     boundary = None
+    missing_boundary = None
     if user.permissions_boundary_arn:
         policy = by_arn.get(user.permissions_boundary_arn)
         if policy is None:
             unresolved.append(user.permissions_boundary_arn)
+            missing_boundary = user.permissions_boundary_arn
         else:
             boundary = PolicySource(
                 f"permissions boundary {policy.name}", parse_document(policy.document)
             )
-    return EffectivePermissions(user.name, tuple(sources), boundary, tuple(unresolved))
+    return EffectivePermissions(
+        user.name, tuple(sources), boundary, tuple(unresolved), missing_boundary
+    )
 
 
 def document_permissions(path: str, document: Mapping[str, Any]) -> EffectivePermissions:
@@ -153,6 +160,11 @@ def _evaluate(
 
 
 def _bounded(perms: EffectivePermissions, access: Access, matches: Matcher, wide: bool) -> Access:
+    if perms.missing_boundary and access.granted:
+        limit = (
+            f"permissions boundary {perms.missing_boundary} not collected: it may not allow this"
+        )
+        return replace(access, notes=access.notes + (limit,))
     if perms.boundary is None or not access.granted:
         return access
     verdict, _paths, _res, notes = _evaluate([perms.boundary], matches, wide)

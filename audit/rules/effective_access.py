@@ -29,6 +29,14 @@ def _unresolved(perms: EffectivePermissions) -> str:
     return f"{perms.principal}: not collected: {', '.join(perms.unresolved)}"
 
 
+def _boundary_unknown(perms: EffectivePermissions, grant: str) -> str:
+    # A boundary can only take grants away: without its document a grant is not proven.
+    return (
+        f"{perms.principal} {grant}, unless its permissions boundary {perms.missing_boundary} "
+        "forbids it: that policy was not collected."
+    )
+
+
 def _methods(found: Sequence[Escalation]) -> str:
     shown = "; ".join(e.describe() for e in found[:_SHOWN])
     more = len(found) - _SHOWN
@@ -59,7 +67,9 @@ def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         admin = admin_access(perms)
         res = user_resource(user)
         paths = ", ".join(admin.paths)
-        if admin.verdict is Verdict.ALLOWED:
+        if admin.granted and perms.missing_boundary:
+            yield Result.not_assessed(res, _boundary_unknown(perms, f"can do * on * {paths}"))
+        elif admin.verdict is Verdict.ALLOWED:
             yield Result.failed(res, f"{user.name} can do * on * {paths}.", paths=list(admin.paths))
         elif admin.verdict is Verdict.CONDITIONAL:
             yield Result.failed(
@@ -95,13 +105,20 @@ def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 )
 def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
-        admin = admin_access(user_permissions(snap, user))
+        perms = user_permissions(snap, user)
+        admin = admin_access(perms)
         if not admin.granted:
             continue  # not an admin (user-effective-admin reports unresolved policies)
         res = user_resource(user)
         row = snap.credential_row(user.name)
         if row is None or row.password_enabled is None:
             yield Result.not_assessed(res, f"{user.name}: no credential report data.")
+        elif row.password_enabled and not row.mfa_active and perms.missing_boundary:
+            yield Result.not_assessed(
+                res,
+                _boundary_unknown(perms, f"can do * on * {', '.join(admin.paths)}")
+                + " It signs in with a password and no MFA.",
+            )
         elif row.password_enabled and not row.mfa_active:
             yield Result.failed(
                 res,
@@ -137,7 +154,13 @@ def user_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         perms = user_permissions(snap, user)
         found = escalations(perms)
         res = user_resource(user)
-        if found:
+        if found and perms.missing_boundary:
+            yield Result.not_assessed(
+                res,
+                _boundary_unknown(perms, "holds " + _methods(found)),
+                methods=[e.method.name for e in found],
+            )
+        elif found:
             only_conditional = all(e.verdict is Verdict.CONDITIONAL for e in found)
             yield Result.failed(
                 res,

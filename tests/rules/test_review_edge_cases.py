@@ -1,0 +1,43 @@
+"""Edge cases of real accounts that the rules and the evaluator must judge correctly."""
+
+from __future__ import annotations
+
+from audit.findings import Status
+from audit.permissions import Verdict, access, admin_access, user_permissions
+from tests.rules.builders import ADMIN, AWS_POLICY, allow, by_name, doc, report, run, snapshot, user
+
+# An AWS managed policy used only as a boundary may be absent from the snapshot.
+READ_ONLY_BOUNDARY = f"{AWS_POLICY}/ReadOnlyAccess"
+
+
+def test_missing_boundary_makes_a_grant_unproven_not_a_failure() -> None:
+    snap = snapshot(
+        users=(
+            user("bounded", attached=(ADMIN,), boundary=READ_ONLY_BOUNDARY),
+            user("free", attached=(ADMIN,)),
+        ),
+        policies=(ADMIN,),
+        credential_report=report(
+            {"user": "<root_account>"},
+            {"user": "bounded", "password_enabled": "true"},
+            {"user": "free", "password_enabled": "true"},
+        ),
+    )
+    perms = user_permissions(snap, snap.users[0])
+    assert perms.missing_boundary == READ_ONLY_BOUNDARY
+    got = access(perms, "iam:PassRole")
+    assert any(READ_ONLY_BOUNDARY in n for n in got.notes)
+    assert admin_access(perms).verdict is Verdict.ALLOWED  # by its own policies
+    for rule_id in ("user-effective-admin", "user-privilege-escalation", "admin-without-mfa"):
+        found = by_name(run(rule_id, snap))
+        assert found["bounded"].status is Status.NOT_ASSESSED, rule_id
+        assert READ_ONLY_BOUNDARY in found["bounded"].message
+        assert found["free"].status is Status.FAIL, rule_id
+
+
+def test_missing_boundary_cannot_add_grants() -> None:
+    reader = user("reader", inline={"r": doc(allow("s3:GetObject"))}, boundary=READ_ONLY_BOUNDARY)
+    snap = snapshot(users=(reader,))
+    perms = user_permissions(snap, reader)
+    assert access(perms, "iam:PassRole").verdict is Verdict.NOT_GRANTED
+    assert access(perms, "iam:PassRole").notes == ()
