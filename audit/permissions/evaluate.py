@@ -213,7 +213,9 @@ def admin_access(perms: EffectivePermissions) -> Access:
         True,
     )
     if verdict is Verdict.DENIED:
-        notes = (f"every action on * is granted, but some actions are denied {paths[0]}",) + notes
+        if allows_all:  # a Deny alone grants nothing: the note would claim a grant
+            granted = f"every action on * is granted, but some actions are denied {paths[0]}"
+            notes = (granted,) + notes
         return Access("*", Verdict.NOT_GRANTED, (), (), notes)
     result = Access("*", verdict, paths, ("*",) if paths else (), notes)
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from audit.findings import Status
 from audit.permissions import Verdict, access, admin_access, user_permissions
-from tests.rules.builders import ADMIN, AWS_POLICY, allow, by_name, doc, report, run, snapshot, user
+from tests.rules.builders import (
+    ADMIN,
+    AWS_POLICY,
+    allow,
+    by_name,
+    deny,
+    doc,
+    report,
+    run,
+    snapshot,
+    user,
+)
 
 # An AWS managed policy used only as a boundary may be absent from the snapshot.
 READ_ONLY_BOUNDARY = f"{AWS_POLICY}/ReadOnlyAccess"
@@ -41,3 +52,13 @@ def test_missing_boundary_cannot_add_grants() -> None:
     perms = user_permissions(snap, reader)
     assert access(perms, "iam:PassRole").verdict is Verdict.NOT_GRANTED
     assert access(perms, "iam:PassRole").notes == ()
+
+
+def test_a_deny_without_any_full_grant_is_not_reported_as_granted() -> None:
+    plain = user("plain", inline={"x": doc(allow("s3:*"), deny("iam:*"))})
+    (finding,) = run("user-effective-admin", snapshot(users=(plain,)))
+    assert finding.status is Status.PASS
+    assert "is granted" not in finding.message
+    got = admin_access(user_permissions(snapshot(users=(plain,)), plain))
+    assert got.verdict is Verdict.NOT_GRANTED
+    assert not any("granted" in n for n in got.notes)
