@@ -16,6 +16,8 @@ from audit.rules._resources import account, day
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
 
+_EXTERNAL_ACCESS_TYPES = ("ACCOUNT", "ORGANIZATION")
+
 
 @rule(
     id="server-certificate-expired",
@@ -78,9 +80,15 @@ def server_certificate_expired(snap: Snapshot, ctx: Context) -> Iterator[Result]
 )
 def access_analyzer_enabled(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     active: dict[str, list[str]] = {}
+    other: dict[str, list[str]] = {}
     for analyzer in snap.access_analyzers:
-        if analyzer.status.upper() == "ACTIVE":
-            active.setdefault(analyzer.region, []).append(analyzer.name)
+        if analyzer.status.upper() != "ACTIVE":
+            continue
+        # Only external-access analyzers (ACCOUNT, ORGANIZATION) meet the control; unused- and
+        # internal-access analyzers (ACCOUNT_UNUSED_ACCESS, ...) do not find external sharing.
+        kind = analyzer.type.upper()
+        found = active if kind in _EXTERNAL_ACCESS_TYPES else other
+        found.setdefault(analyzer.region, []).append(f"{analyzer.name} ({kind or 'no type'})")
     regions = snap.meta.regions or tuple(sorted({a.region for a in snap.access_analyzers}))
     if not regions:
         yield Result.failed(account(snap), "No IAM Access Analyzer was found in any region.")
@@ -91,7 +99,10 @@ def access_analyzer_enabled(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         if names:
             yield Result.passed(res, f"{region}: active analyzer {', '.join(names)}.")
         else:
-            yield Result.failed(res, f"{region}: no active IAM Access Analyzer.")
+            only = f" (only {', '.join(other[region])})" if region in other else ""
+            yield Result.failed(
+                res, f"{region}: no active IAM Access Analyzer for external access{only}."
+            )
 
 
 @rule(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from audit.findings import Status
+from audit.model import AccessAnalyzer
 from audit.permissions import Verdict, access, admin_access, user_permissions
+from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.rules.builders import (
     ADMIN,
     AWS_POLICY,
@@ -62,3 +64,24 @@ def test_a_deny_without_any_full_grant_is_not_reported_as_granted() -> None:
     got = admin_access(user_permissions(snapshot(users=(plain,)), plain))
     assert got.verdict is Verdict.NOT_GRANTED
     assert not any("granted" in n for n in got.notes)
+
+
+def test_only_external_access_analyzers_count() -> None:
+    def analyzer(region: str, kind: str) -> AccessAnalyzer:
+        arn = f"arn:aws:access-analyzer:{region}:{ACCOUNT_ID}:analyzer/{kind.lower()}"
+        return AccessAnalyzer(region, kind.lower(), arn, kind, "ACTIVE")
+
+    snap = snapshot(
+        regions=("us-east-1", "eu-west-1", "eu-central-1"),
+        access_analyzers=(
+            analyzer("us-east-1", "ACCOUNT_UNUSED_ACCESS"),
+            analyzer("eu-west-1", "ORGANIZATION"),
+            analyzer("eu-central-1", "ACCOUNT_INTERNAL_ACCESS"),
+            analyzer("eu-central-1", "ACCOUNT"),
+        ),
+    )
+    got = by_name(run("access-analyzer-enabled", snap))
+    assert got["us-east-1"].status is Status.FAIL
+    assert "account_unused_access (ACCOUNT_UNUSED_ACCESS)" in got["us-east-1"].message
+    assert got["eu-west-1"].status is Status.PASS
+    assert got["eu-central-1"].status is Status.PASS
