@@ -131,7 +131,9 @@ def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         stale: list[str] = []
         unknown: list[str] = []
         judged = 0
-        if row.password_enabled:
+        if row.password_enabled is None:
+            unknown.append("password (password_enabled is not reported)")
+        elif row.password_enabled:
             judged += 1
             days, how = _password_usage(row, ctx)
             if days is None:
@@ -180,10 +182,18 @@ def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         if owner:
             virtual.setdefault(owner, []).append(device.serial_number)
     for row in iam_user_rows(snap):
-        if not (row.password_enabled and row.mfa_active):
+        if not row.mfa_active or row.password_enabled is False:
             continue  # no console, or no MFA at all (user-console-mfa judges that)
         serials = virtual.get(row.arn, []) + virtual.get(row.user, [])
-        if serials:
+        if serials and row.password_enabled is None:
+            yield Result.not_assessed(
+                user_resource(row),
+                f"{row.user} has virtual MFA only; password_enabled is not reported.",
+                devices=serials,
+            )
+        elif row.password_enabled is None:
+            continue  # no virtual device: nothing to fail, whatever the console access
+        elif serials:
             yield Result.failed(
                 user_resource(row),
                 f"{row.user} signs in with virtual MFA only ({', '.join(serials)}).",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.findings import Status
-from audit.model import AccessAnalyzer
+from audit.model import AccessAnalyzer, VirtualMfaDevice
 from audit.permissions import Verdict, access, admin_access, user_permissions
 from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.rules.builders import (
@@ -13,9 +13,11 @@ from tests.rules.builders import (
     by_name,
     deny,
     doc,
+    iso,
     report,
     run,
     snapshot,
+    statuses,
     user,
 )
 
@@ -85,3 +87,35 @@ def test_only_external_access_analyzers_count() -> None:
     assert "account_unused_access (ACCOUNT_UNUSED_ACCESS)" in got["us-east-1"].message
     assert got["eu-west-1"].status is Status.PASS
     assert got["eu-central-1"].status is Status.PASS
+
+
+def _key(slot: int, *, rotated: int, used: int | None) -> dict[str, str]:
+    row = {f"access_key_{slot}_active": "true", f"access_key_{slot}_last_rotated": iso(rotated)}
+    if used is not None:
+        row[f"access_key_{slot}_last_used_date"] = iso(used)
+    return row
+
+
+def test_unreported_password_enabled_never_passes_silently() -> None:
+    serial = f"arn:aws:iam::{ACCOUNT_ID}:mfa/gov-phone"
+    snap = snapshot(
+        credential_report=report(
+            {"user": "<root_account>"},
+            {"user": "gov", "password_enabled": "not_supported", **_key(1, rotated=10, used=1)},
+            {
+                "user": "gov-new",
+                "password_enabled": "not_supported",
+                **_key(2, rotated=3, used=None),
+            },
+            {"user": "gov-mfa", "password_enabled": "not_supported", "mfa_active": "true"},
+        ),
+        virtual_mfa_devices=(VirtualMfaDevice(serial, user_name="gov-mfa"),),
+    )
+    unused = statuses(run("credentials-unused", snap))
+    assert unused == {
+        "gov": Status.NOT_ASSESSED,
+        "gov-new": Status.NOT_ASSESSED,
+        "gov-mfa": Status.NOT_ASSESSED,
+    }
+    assert statuses(run("user-key-at-setup", snap)) == {"gov-new": Status.NOT_ASSESSED}
+    assert statuses(run("user-hardware-mfa", snap)) == {"gov-mfa": Status.NOT_ASSESSED}
