@@ -8,7 +8,7 @@ from typing import Any
 
 from audit.findings import Resource, Result, Severity
 from audit.model import PART_AUTHORIZATION, AttachedPolicy, ManagedPolicy, Snapshot
-from audit.permissions import Effect, Verdict, admin_access, document_permissions, parse_document
+from audit.permissions import Effect, Verdict, parse_document
 from audit.rules._resources import account
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
@@ -31,7 +31,20 @@ def is_aws_policy(arn: str, name: str) -> bool:
 
 
 def document_admin(name: str, document: Mapping[str, Any]) -> Verdict:
-    return admin_access(document_permissions(f"policy {name}", document)).verdict
+    """Does a statement of the document allow ``*`` on ``*``?
+
+    CIS ("no full '*:*' administrative privileges") and Security Hub IAM.1 judge statements: an
+    Allow of Action ``*`` on Resource ``*`` is full admin even when the same policy denies a few
+    actions. (Whether a *user* ends up unrestricted is user-effective-admin's question.)
+    """
+    full = [
+        st
+        for st in parse_document(document)
+        if st.effect is Effect.ALLOW and st.all_actions and st.all_resources
+    ]
+    if any(not st.conditional for st in full):
+        return Verdict.ALLOWED
+    return Verdict.CONDITIONAL if full else Verdict.NOT_GRANTED
 
 
 def attachments(snap: Snapshot) -> Iterator[tuple[Resource, AttachedPolicy]]:

@@ -14,6 +14,7 @@ from tests.rules.builders import (
     deny,
     doc,
     iso,
+    policy,
     report,
     run,
     snapshot,
@@ -119,3 +120,18 @@ def test_unreported_password_enabled_never_passes_silently() -> None:
     }
     assert statuses(run("user-key-at-setup", snap)) == {"gov-new": Status.NOT_ASSESSED}
     assert statuses(run("user-hardware-mfa", snap)) == {"gov-mfa": Status.NOT_ASSESSED}
+
+
+def test_full_admin_statement_counts_even_when_the_policy_denies_a_few_actions() -> None:
+    # CIS "no full *:* admin policies attached" and Security Hub IAM.1 judge the statement.
+    guarded = policy(
+        "AdminWithGuardrails", doc(allow("*"), deny("organizations:LeaveOrganization"))
+    )
+    snap = snapshot(users=(user("ops", attached=(guarded,)),), policies=(guarded,))
+    (full,) = run("policy-full-admin", snap)
+    assert full.status is Status.FAIL
+    (attached,) = run("admin-policy-attached", snap)
+    assert attached.status is Status.FAIL and "AdminWithGuardrails" in attached.message
+    # the user is powerful but not unrestricted: that is the effective-admin rule's view
+    (effective,) = run("user-effective-admin", snap)
+    assert effective.status is Status.PASS
