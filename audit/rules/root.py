@@ -89,10 +89,16 @@ def root_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 
 def _root_virtual_devices(snap: Snapshot) -> list[str]:
     root_arn = f"arn:{snap.meta.partition}:iam::{snap.meta.account_id}:root"
+    # A device nobody is assigned to (left over after a deactivation) protects no one, whatever
+    # its name: only a virtual device assigned to root makes root's MFA virtual.
     return [
         d.serial_number
         for d in snap.virtual_mfa_devices
-        if d.user_arn == root_arn or d.serial_number.endswith(":mfa/root-account-mfa-device")
+        if d.user_arn == root_arn
+        or (
+            d.serial_number.endswith(":mfa/root-account-mfa-device")
+            and (d.user_arn is not None or d.user_name is not None)
+        )
     ]
 
 

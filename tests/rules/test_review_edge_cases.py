@@ -135,3 +135,13 @@ def test_full_admin_statement_counts_even_when_the_policy_denies_a_few_actions()
     # the user is powerful but not unrestricted: that is the effective-admin rule's view
     (effective,) = run("user-effective-admin", snap)
     assert effective.status is Status.PASS
+
+
+def test_an_unassigned_leftover_virtual_device_does_not_make_root_mfa_virtual() -> None:
+    serial = f"arn:aws:iam::{ACCOUNT_ID}:mfa/root-account-mfa-device"
+    snap = snapshot(
+        credential_report=report({"user": "<root_account>", "mfa_active": "true"}),
+        virtual_mfa_devices=(VirtualMfaDevice(serial),),  # deactivated, never deleted
+    )
+    (finding,) = run("root-hardware-mfa", snap)
+    assert finding.status is Status.PASS
