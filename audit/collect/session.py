@@ -107,8 +107,10 @@ def open_clients(options: CollectOptions, session: boto3.session.Session | None 
         chosen = session or boto3.session.Session(
             profile_name=options.profile, region_name=options.region
         )
-    except botocore.exceptions.ProfileNotFound:
-        raise CollectionError(f"AWS profile {options.profile!r} not found") from None
+    except botocore.exceptions.ProfileNotFound as exc:
+        # The name may come from AWS_PROFILE rather than --profile: report the one boto3 used.
+        profile = exc.kwargs.get("profile") or options.profile
+        raise CollectionError(f"AWS profile {profile!r} not found") from None
     try:
         credentials = chosen.get_credentials()
     except botocore.exceptions.BotoCoreError as exc:
