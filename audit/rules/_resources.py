@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from audit.findings import Resource
-from audit.model import CredentialRow, Snapshot, User
+from audit.model import CredentialRow, Sentinel, Snapshot, User
 
 
 def account(snapshot: Snapshot) -> Resource:
@@ -25,3 +25,8 @@ def iam_user_rows(snapshot: Snapshot) -> list[CredentialRow]:
 
 def day(when: datetime | None) -> str:
     return when.date().isoformat() if when else "unknown"
+
+
+def key_usage_unknown(row: CredentialRow, slot: int) -> bool:
+    """AWS could not report the key's last use (not_supported): unknown, not "never used"."""
+    return row.sentinel(f"access_key_{slot}_last_used_date") == Sentinel.NOT_SUPPORTED

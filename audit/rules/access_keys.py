@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from audit.findings import Result, Severity
 from audit.model import PART_CREDENTIAL_REPORT, Snapshot
-from audit.rules._resources import day, iam_user_rows, user_resource
+from audit.rules._resources import day, iam_user_rows, key_usage_unknown, user_resource
 from audit.rules.controls import cis
 from audit.rules.registry import Context, rule
 
@@ -32,9 +32,10 @@ def user_key_at_setup(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         if row.password_enabled is False:
             continue  # the control is about console users only
         res = user_resource(row)
-        unused = [k for k in row.active_keys if k.last_used is None]
+        unknown = [k for k in row.active_keys if key_usage_unknown(row, k.slot)]
+        unused = [k for k in row.active_keys if k.last_used is None and k not in unknown]
         if row.password_enabled is None:
-            if unused:  # a console user's key never used would fail; is it a console user?
+            if unused or unknown:  # a console user's unused key would fail: is it one?
                 yield Result.not_assessed(
                     res, f"{row.user}: password_enabled is not reported; an active key is unused."
                 )
@@ -44,6 +45,11 @@ def user_key_at_setup(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 res,
                 f"{row.user} has a console password and active access key(s) never used: {keys}.",
                 keys=[k.slot for k in unused],
+            )
+        elif unknown:
+            slots = ", ".join(str(k.slot) for k in unknown)
+            yield Result.not_assessed(
+                res, f"{row.user}: usage of active access key {slots} is not supported here."
             )
         else:
             yield Result.passed(res, f"{row.user} has no unused active access key.")

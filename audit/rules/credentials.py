@@ -7,7 +7,7 @@ from datetime import datetime
 
 from audit.findings import Result, Severity
 from audit.model import PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA, CredentialRow, Sentinel, Snapshot
-from audit.rules._resources import day, iam_user_rows, user_resource
+from audit.rules._resources import day, iam_user_rows, key_usage_unknown, user_resource
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
 
@@ -142,6 +142,9 @@ def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 stale.append(f"password unused for {days} days ({how})")
         for key in row.active_keys:
             judged += 1
+            if key_usage_unknown(row, key.slot):
+                unknown.append(f"access key {key.slot} (usage not supported here)")
+                continue
             days, how = _unused_days(ctx, key.last_used, key.last_rotated)
             if days is None:
                 unknown.append(f"access key {key.slot} ({how})")

@@ -145,3 +145,26 @@ def test_an_unassigned_leftover_virtual_device_does_not_make_root_mfa_virtual() 
     )
     (finding,) = run("root-hardware-mfa", snap)
     assert finding.status is Status.PASS
+
+
+def test_key_last_use_not_supported_is_unknown_not_never_used() -> None:
+    unsupported = {
+        "access_key_1_active": "true",
+        "access_key_1_last_rotated": iso(200),
+        "access_key_1_last_used_date": "not_supported",
+    }
+    snap = snapshot(
+        credential_report=report(
+            {"user": "<root_account>"},
+            {"user": "gov", "password_enabled": "true", "password_last_used": iso(2),
+             "mfa_active": "true", **unsupported},
+            {"user": "fresh", "password_enabled": "true", "password_last_used": iso(2),
+             **_key(1, rotated=200, used=None)},
+        )
+    )  # fmt: skip
+    unused = by_name(run("credentials-unused", snap))
+    assert unused["gov"].status is Status.NOT_ASSESSED
+    assert unused["fresh"].status is Status.FAIL  # N/A: never used since its creation
+    at_setup = by_name(run("user-key-at-setup", snap))
+    assert at_setup["gov"].status is Status.NOT_ASSESSED
+    assert at_setup["fresh"].status is Status.FAIL
