@@ -31,7 +31,9 @@ def _gap_reason(snapshot: Snapshot, rule: Rule) -> str | None:
 
 def _to_finding(rule: Rule, result: Result, settings: Settings) -> Finding:
     meta = rule.meta
-    severity = settings.severity_overrides.get(meta.id, result.severity or meta.severity)
+    # Severity.INFO is 0: test for None, or a result's own INFO would read as "not given".
+    own = result.severity if result.severity is not None else meta.severity
+    severity = settings.severity_overrides.get(meta.id, own)
     return Finding(
         rule_id=meta.id,
         title=meta.title,
