@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions
+import botocore.utils
 from botocore.config import Config
 
 from audit import __version__
 from audit.collect.guard import install_guard
 from audit.collect.options import CollectOptions
-from audit.errors import CollectionError
+from audit.errors import CollectionError, InputError
 
 if TYPE_CHECKING:
     from mypy_boto3_accessanalyzer import AccessAnalyzerClient
@@ -101,8 +102,31 @@ class Clients:
         return client
 
 
+def _check_region(region: str, where: str) -> None:
+    """A region name botocore would refuse mid-collection is bad input, refused up front."""
+    try:
+        botocore.utils.validate_region_name(region)
+    except botocore.exceptions.InvalidRegionError:
+        raise InputError(f"{where} {region!r} is not a valid AWS region name") from None
+
+
+def _check_endpoint(url: str) -> None:
+    if not (
+        botocore.utils.is_valid_endpoint_url(url) or botocore.utils.is_valid_ipv6_endpoint_url(url)
+    ):
+        raise InputError(f"endpoint URL {url!r} is not a valid http(s) URL")
+
+
 def open_clients(options: CollectOptions, session: boto3.session.Session | None = None) -> Clients:
-    """A session with credentials, or a one-line CollectionError saying why there is none."""
+    """A session with credentials, or a one-line CollectionError saying why there is none.
+
+    Region names and the endpoint URL are checked first (InputError, exit 2): botocore would
+    otherwise refuse them only when the client that needs them is made, mid-collection.
+    """
+    if options.region is not None:
+        _check_region(options.region, "--region")
+    for name in options.analyzer_regions or ():
+        _check_region(name, "--analyzer-region")
     try:
         chosen = session or boto3.session.Session(
             profile_name=options.profile, region_name=options.region
@@ -121,7 +145,11 @@ def open_clients(options: CollectOptions, session: boto3.session.Session | None 
             "or pass --profile"
         )
     region = options.region or chosen.region_name or DEFAULT_REGION
-    return Clients(session=chosen, options=options, home_region=region)
+    _check_region(region, "region")
+    clients = Clients(session=chosen, options=options, home_region=region)
+    if clients.endpoint_url:
+        _check_endpoint(clients.endpoint_url)
+    return clients
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from audit.cli import main
 from audit.collect import CollectOptions, collect_snapshot
-from audit.errors import CollectionError
+from audit.errors import CollectionError, InputError
+
+
+def _run(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    code = info.value.code
+    assert isinstance(code, int)
+    return code
 
 
 def test_unknown_profile_from_aws_profile_is_named(
@@ -14,3 +25,43 @@ def test_unknown_profile_from_aws_profile_is_named(
     monkeypatch.setenv("AWS_PROFILE", "nope-from-env")
     with pytest.raises(CollectionError, match="^AWS profile 'nope-from-env' not found$"):
         collect_snapshot(CollectOptions(quiet=True))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"region": "eu west 1"}, "--region 'eu west 1' is not a valid AWS region name"),
+        (
+            {"region": "us-east-1", "analyzer_regions": ("us-east-1", "eu west 1")},
+            "--analyzer-region 'eu west 1' is not a valid AWS region name",
+        ),
+        ({"endpoint_url": "localhost:5000"}, "endpoint URL 'localhost:5000' is not a valid"),
+    ],
+)
+def test_bad_region_or_endpoint_is_input_error(
+    aws_env: None, overrides: dict[str, object], needle: str
+) -> None:
+    with pytest.raises(InputError, match=needle):
+        collect_snapshot(CollectOptions(quiet=True, **overrides))  # type: ignore[arg-type]
+
+
+def test_bad_region_from_the_environment_is_input_error(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "x y")
+    with pytest.raises(InputError, match="region 'x y' is not a valid AWS region name"):
+        collect_snapshot(CollectOptions(quiet=True))
+
+
+@pytest.mark.usefixtures("moto_account")
+def test_bad_analyzer_region_fails_before_collecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # botocore refuses the name only when the Access Analyzer client is made, after
+    # everything else was collected: the whole collection was lost, with exit 4.
+    out = tmp_path / "snap.json.gz"
+    argv = ["collect", "-o", str(out), "--region", "us-east-1", "-q"]
+    assert _run([*argv, "--analyzer-region", "us east 1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "iam-audit: error: --analyzer-region 'us east 1' is not a valid AWS region name\n"
+    assert not out.exists()
