@@ -110,6 +110,8 @@ def read_config(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: not UTF-8 text ({exc.reason})") from None
 
 
 def load_settings(path: Path | None = None) -> Settings:

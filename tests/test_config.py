@@ -118,3 +118,22 @@ def test_config_option_reaches_the_engine(
         main([*args, "--config", str(bad)])
     assert done.value.code == 2
     assert "thresholds.nope: unknown threshold" in capsys.readouterr().err
+
+
+def test_file_that_is_not_utf8_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # TOML is UTF-8; a file saved in Latin-1 used to end as "failed: UnicodeDecodeError", exit 4.
+    path = tmp_path / "audit.toml"
+    path.write_bytes('[[suppressions]]\nowner = "Bj\xf6rn"\n'.encode("latin-1"))
+    with pytest.raises(InputError, match=r"not valid TOML: not UTF-8 text"):
+        load_settings(path)
+
+    from audit.cli import main
+
+    monkeypatch.chdir(tmp_path)  # ./audit.toml is read without --config too
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(tmp_path / "none.json.gz")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("iam-audit: error: audit.toml: ") and err.count("\n") == 1
