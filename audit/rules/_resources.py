@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from audit.findings import Resource
-from audit.model import CredentialRow, Sentinel, Snapshot, User
+from audit.findings import Resource, Result
+from audit.model import PART_AUTHORIZATION, CredentialRow, Sentinel, Snapshot, User
 
 
 def account(snapshot: Snapshot) -> Resource:
@@ -21,6 +21,27 @@ def user_resource(row: CredentialRow | User) -> Resource:
 def iam_user_rows(snapshot: Snapshot) -> list[CredentialRow]:
     """Credential-report rows of IAM users (the root row is judged by the root rules)."""
     return [r for r in snapshot.credential_report if not r.is_root]
+
+
+def unreported_users(snapshot: Snapshot) -> list[Result]:
+    """Not assessed: users the account has but the credential report does not list.
+
+    AWS hands back a cached report up to 4 hours old, so a user created since then is missing
+    from it; the credential rules cannot judge that user, which must not read as a pass.
+    """
+    if not snapshot.has_part(PART_AUTHORIZATION):
+        return []
+    reported = {r.user for r in snapshot.credential_report}
+    generated = snapshot.meta.credential_report_generated_at
+    when = f" (generated {generated.isoformat(timespec='minutes')})" if generated else ""
+    return [
+        Result.not_assessed(
+            user_resource(u),
+            f"{u.name} is not in the credential report{when}; created after it was generated?",
+        )
+        for u in snapshot.users
+        if u.name not in reported
+    ]
 
 
 def day(when: datetime | None) -> str:

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from audit.findings import Result, Severity
 from audit.model import PART_CREDENTIAL_REPORT, Snapshot
-from audit.rules._resources import day, iam_user_rows, key_usage_unknown, user_resource
+from audit.rules._resources import (
+    day,
+    iam_user_rows,
+    key_usage_unknown,
+    unreported_users,
+    user_resource,
+)
 from audit.rules.controls import cis
 from audit.rules.registry import Context, rule
 
@@ -53,6 +59,7 @@ def user_key_at_setup(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(res, f"{row.user} has no unused active access key.")
+    yield from unreported_users(snap)
 
 
 @rule(
@@ -85,6 +92,7 @@ def user_multiple_active_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(res, f"{row.user} has one active access key.")
+    yield from unreported_users(snap)
 
 
 @rule(
@@ -121,3 +129,4 @@ def user_console_and_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         elif row.password_enabled or slots:
             kind = "console only" if row.password_enabled else "programmatic only"
             yield Result.passed(res, f"{row.user} is {kind}.")
+    yield from unreported_users(snap)

@@ -7,7 +7,13 @@ from datetime import datetime
 
 from audit.findings import Result, Severity
 from audit.model import PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA, CredentialRow, Sentinel, Snapshot
-from audit.rules._resources import day, iam_user_rows, key_usage_unknown, user_resource
+from audit.rules._resources import (
+    day,
+    iam_user_rows,
+    key_usage_unknown,
+    unreported_users,
+    user_resource,
+)
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
 
@@ -43,6 +49,7 @@ def user_console_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             yield Result.failed(
                 user_resource(row), f"{row.user} has a console password and no MFA device."
             )
+    yield from unreported_users(snap)
 
 
 @rule(
@@ -86,6 +93,7 @@ def access_key_rotation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 yield Result.passed(
                     res, f"{row.user}: access key {key.slot} is {age} days old.", key=key.slot
                 )
+    yield from unreported_users(snap)
 
 
 def _unused_days(
@@ -158,6 +166,7 @@ def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         elif judged:
             yield Result.passed(res, f"{row.user}: every credential used within {limit} days.")
+    yield from unreported_users(snap)
 
 
 @rule(
@@ -204,3 +213,4 @@ def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(user_resource(row), f"{row.user} has no virtual MFA device.")
+    yield from unreported_users(snap)
