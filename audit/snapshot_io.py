@@ -16,7 +16,7 @@ import types
 import typing
 import zlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -67,16 +67,24 @@ def _from_jsonable(tp: Any, data: Any) -> Any:
             if f.name in data
         }
         return tp(**kwargs)
+    # A file can be valid JSON and still the wrong shape: check each container's kind here,
+    # or a dict iterates as its keys and a list fails with AttributeError far away.
     if origin is tuple:
         (item_tp, *_rest) = typing.get_args(tp)
+        if not isinstance(data, list):
+            raise TypeError(f"expected a list, got {type(data).__name__}")
         return tuple(_from_jsonable(item_tp, v) for v in data)
     if origin in (Mapping, dict, typing.Mapping):
         _key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
         return {str(k): _from_jsonable(val_tp, v) for k, v in data.items()}
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(data)
     if tp is datetime:
-        return datetime.fromisoformat(data)
+        when = datetime.fromisoformat(data)
+        # The model's datetimes are aware UTC; a naive one (hand-edited) can only mean UTC.
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     if tp in (int, float, str, bool) and not isinstance(data, tp):
         if tp is float and isinstance(data, int):
             return float(data)
@@ -118,6 +126,8 @@ def decode_snapshot(data: bytes) -> Snapshot:
         doc = json.loads(raw.decode("utf-8"))
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SnapshotError(f"snapshot is not valid gzip/JSON: {exc}") from exc
+    except RecursionError:
+        raise SnapshotError("snapshot is not valid gzip/JSON: nested too deeply") from None
     return snapshot_from_dict(doc)
 
 
