@@ -20,6 +20,7 @@ from audit.permissions import (
     user_permissions,
 )
 from audit.rules._resources import user_resource
+from audit.rules.managed_policies import boundary_only, boundary_pass, customer_policies
 from audit.rules.registry import Context, rule
 
 _SHOWN = 3  # escalation methods spelled out per message; details carry them all
@@ -207,11 +208,13 @@ def _inline_documents(snap: Snapshot) -> Iterator[tuple[Resource, InlinePolicy]]
 )
 def policy_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     documents = [
-        (Resource("policy", p.name, p.arn), p.name, p.document)
-        for p in snap.policies
-        if not p.is_aws_managed
+        (Resource("policy", p.name, p.arn), p.name, p.document) for p in customer_policies(snap)
     ] + [(res, p.name, p.document) for res, p in _inline_documents(snap)]
+    bounds = {p.arn: p for p in customer_policies(snap) if boundary_only(p)}
     for res, name, document in documents:
+        if res.type == "policy" and res.arn in bounds:
+            yield boundary_pass(bounds[res.arn])  # a boundary grants nothing by itself
+            continue
         found = escalations(document_permissions(f"policy {name}", document))
         if found:
             methods = ", ".join(

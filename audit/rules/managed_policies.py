@@ -64,6 +64,22 @@ def customer_policies(snap: Snapshot) -> list[ManagedPolicy]:
     return [p for p in snap.policies if not p.is_aws_managed]
 
 
+def boundary_only(policy: ManagedPolicy) -> bool:
+    """Used as a permissions boundary and attached to no one: it caps rights, grants none.
+
+    Broad Allows (``*``, ``service:*``) are how a boundary is written; Security Hub's IAM.1 and
+    IAM.21 exclude boundary policies too.
+    """
+    return policy.attachment_count == 0 and policy.permissions_boundary_usage_count > 0
+
+
+def boundary_pass(policy: ManagedPolicy) -> Result:
+    return Result.passed(
+        policy_resource(policy),
+        f"Policy {policy.name} is used only as a permissions boundary: it grants nothing.",
+    )
+
+
 @rule(
     id="policy-full-admin",
     title="No customer managed policy allows * on *",
@@ -85,7 +101,9 @@ def policy_full_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for policy in customer_policies(snap):
         verdict = document_admin(policy.name, policy.document)
         res = policy_resource(policy)
-        if verdict in (Verdict.ALLOWED, Verdict.CONDITIONAL):
+        if boundary_only(policy):
+            yield boundary_pass(policy)
+        elif verdict in (Verdict.ALLOWED, Verdict.CONDITIONAL):
             cond = " under a condition" if verdict is Verdict.CONDITIONAL else ""
             attached = policy.attachment_count > 0
             where = f"attached {policy.attachment_count} time(s)" if attached else "not attached"
@@ -204,7 +222,9 @@ def policy_service_wildcard(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             if _SERVICE_WILDCARD.match(action)
         ]
         res = policy_resource(policy)
-        if wild:
+        if boundary_only(policy):
+            yield boundary_pass(policy)
+        elif wild:
             actions = ", ".join(dict.fromkeys(wild))
             yield Result.failed(res, f"Policy {policy.name} allows {actions}.", actions=wild)
         else:

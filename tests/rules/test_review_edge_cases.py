@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from audit.findings import Status
 from audit.model import AccessAnalyzer, VirtualMfaDevice
 from audit.permissions import Verdict, access, admin_access, user_permissions
@@ -192,3 +194,19 @@ def test_a_user_created_after_the_credential_report_is_not_assessed_not_passed()
         got = by_name(run(rule_id, snap))
         assert got["new"].status is Status.NOT_ASSESSED, rule_id
         assert "not in the credential report" in got["new"].message
+
+
+def test_a_policy_used_only_as_a_boundary_is_not_a_grant() -> None:
+    # Boundaries are written with broad Allows: they cap what a user may be granted.
+    cap = replace(
+        policy("DevBoundary", doc(allow("*"), allow("s3:*"), deny("iam:*")), attachments=0),
+        permissions_boundary_usage_count=3,
+    )
+    granted = policy("AdminGrant", doc(allow("*")))
+    snap = snapshot(policies=(cap, granted))
+    for rule_id in ("policy-full-admin", "policy-service-wildcard", "policy-privilege-escalation"):
+        got = by_name(run(rule_id, snap))
+        assert got["DevBoundary"].status is Status.PASS, rule_id
+        assert "permissions boundary" in got["DevBoundary"].message
+    assert by_name(run("policy-full-admin", snap))["AdminGrant"].status is Status.FAIL
+    assert by_name(run("policy-privilege-escalation", snap))["AdminGrant"].status is Status.FAIL
