@@ -440,9 +440,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("iam-audit: interrupted", err=True)
         code = 130
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `iam-audit`: the help, exit 2
         exc.show()
-        code = exc.exit_code if exc.exit_code else EXIT_USAGE
+        code = EXIT_USAGE
+    except click.ClickException as exc:
+        # One line like every other error (click would print usage, a hint and the error), and
+        # always 2: a bad option is bad usage, and 1 means --fail-on.
+        message = " ".join(exc.format_message().split())
+        ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        click.echo(f"iam-audit: error: {message}{hint}", err=True)
+        code = EXIT_USAGE
     except AuditError as exc:
         click.echo(f"iam-audit: error: {exc}", err=True)
         code = exc.exit_code

@@ -1,0 +1,65 @@
+"""Bad command-line input of every kind: one line on stderr, exit 2, earlier output untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.cli import main
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0), capsys.readouterr().err
+
+
+@pytest.fixture
+def places(tmp_path: Path) -> dict[str, str]:
+    a_dir = tmp_path / "a-dir"
+    a_dir.mkdir()
+    a_file = tmp_path / "findings.json"
+    a_file.write_text("earlier output")
+    return {"dir": str(a_dir), "file": str(a_file)}
+
+
+CASES = [
+    (["report", "{dir}"], "Invalid value for 'SNAPSHOT_FILE'", "report"),
+    (["report", "{file}", "--out", "{file}"], "Invalid value for '--out'", "report"),
+    (["explain", "bob", "{dir}"], "Invalid value for 'SNAPSHOT_FILE'", "explain"),
+    (["collect", "--output", "{dir}"], "Invalid value for '--output'", "collect"),
+    (["collect"], "Missing option '--output'", "collect"),
+    (["report", "{file}", "--config", "{dir}"], "Invalid value for '--config'", "report"),
+    (["report", "{file}", "--suppressions", "{dir}"], "for '--suppressions'", "report"),
+    (["report", "{file}", "--page-size", "B5"], "Invalid value for '--page-size'", "report"),
+    (["report", "{file}", "--no-such-option"], "No such option", "report"),
+    (["report"], "Missing argument 'SNAPSHOT_FILE'", "report"),
+    (["rules", "extra"], "unexpected extra argument", "rules"),
+    (["diff", "{file}"], "Missing argument 'NEW'", "diff"),
+    (["nosuchcommand"], "No such command 'nosuchcommand'", ""),
+]
+
+
+@pytest.mark.parametrize(("args", "needle", "command"), CASES)
+def test_bad_usage_is_one_line_and_exit_2(
+    args: list[str],
+    needle: str,
+    command: str,
+    places: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, err = run_cli([a.format(**places) for a in args], capsys)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith("iam-audit: error: ")
+    assert needle in err
+    assert f"(see 'iam-audit{' ' + command if command else ''} --help')" in err
+    assert Path(places["file"]).read_text() == "earlier output"
+
+
+def test_no_arguments_still_shows_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli([], capsys)
+    assert code == 2
+    assert "Usage: iam-audit" in err and "Commands:" in err
