@@ -31,11 +31,20 @@ def root_access_key(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     root = snap.root_row
     if root is not None:
         active = [k.slot for k in root.access_keys if k.active]
+        # An inactive key still exists (IAM.4: "should not exist"): root can turn it back on.
+        inactive = [k.slot for k in root.access_keys if k.exists and not k.active]
         if active:
             slots = ", ".join(str(s) for s in active)
             yield Result.failed(acct, f"The root user has active access key(s) in slot {slots}.")
+        elif inactive:
+            slots = ", ".join(str(s) for s in inactive)
+            yield Result.failed(
+                acct,
+                f"The root user has inactive access key(s) in slot {slots}; delete them.",
+                severity=Severity.MEDIUM,
+            )
         else:
-            yield Result.passed(acct, "The root user has no active access keys.")
+            yield Result.passed(acct, "The root user has no access keys.")
         return
     # Some endpoints (moto) omit the root row; the account summary says the same thing.
     if snap.has_part(PART_ACCOUNT_SUMMARY) and "AccountAccessKeysPresent" in snap.account_summary:

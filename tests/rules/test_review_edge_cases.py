@@ -210,3 +210,18 @@ def test_a_policy_used_only_as_a_boundary_is_not_a_grant() -> None:
         assert "permissions boundary" in got["DevBoundary"].message
     assert by_name(run("policy-full-admin", snap))["AdminGrant"].status is Status.FAIL
     assert by_name(run("policy-privilege-escalation", snap))["AdminGrant"].status is Status.FAIL
+
+
+def test_an_inactive_root_access_key_still_exists() -> None:
+    inactive = {
+        "user": "<root_account>",
+        "access_key_2_active": "false",
+        "access_key_2_last_rotated": iso(800),
+        "access_key_2_last_used_date": iso(700),
+    }
+    (finding,) = run("root-access-key", snapshot(credential_report=report(inactive)))
+    assert finding.status is Status.FAIL and "inactive access key(s) in slot 2" in finding.message
+    (clean,) = run(
+        "root-access-key", snapshot(credential_report=report({"user": "<root_account>"}))
+    )
+    assert clean.status is Status.PASS
