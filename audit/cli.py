@@ -47,6 +47,20 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def _check_writable_folder(folder: Path, what: str) -> None:
+    """Refuse now, not after a long collection, a folder that cannot be created or written.
+
+    Looks at the nearest part of ``folder`` that exists: it must be a folder we may write to.
+    """
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"{what}: cannot write under {existing}: it is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{what}: cannot write into {existing}: permission denied")
+
+
 def _parse_formats(value: str) -> tuple[str, ...]:
     from audit.report import FORMATS
 
@@ -175,6 +189,9 @@ class ReportRequest:
     def from_params(cls, params: dict[str, Any]) -> ReportRequest:
         from audit.config import load_settings
 
+        _check_writable_folder(
+            params["out"] or DEFAULT_REPORTS_DIR, "--out" if params["out"] else "reports folder"
+        )
         return cls(
             out=params["out"],
             formats=_parse_formats(params["formats"]),
@@ -337,6 +354,7 @@ def collect(output: Path, quiet: bool, **params: Any) -> int:
     from audit.collect import collect_snapshot
     from audit.snapshot_io import write_snapshot
 
+    _check_writable_folder(output.parent, "--output")
     snapshot = collect_snapshot(_collect_options(params, quiet))
     digest = write_snapshot(snapshot, output)
     # The hash is the evidence anchor: printed even with --quiet.
