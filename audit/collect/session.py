@@ -29,6 +29,8 @@ DEFAULT_REGION = "us-east-1"
 # The identity probe decides whether collection can start at all: fail fast on a dead endpoint
 # instead of backing off through every retry.
 _PROBE_ATTEMPTS = 3
+# STS's answers to credentials it does not know, e.g. a partition other than the region's.
+_TOKEN_REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException"})
 
 
 def _config(max_attempts: int) -> Config:
@@ -62,6 +64,7 @@ class Clients:
     session: boto3.session.Session
     options: CollectOptions
     home_region: str
+    region_defaulted: bool = False  # nothing named a region: DEFAULT_REGION is a guess
     _cache: dict[tuple[str, str, int], Any] = field(default_factory=dict)
 
     @property
@@ -146,7 +149,12 @@ def open_clients(options: CollectOptions, session: boto3.session.Session | None 
         )
     region = options.region or chosen.region_name or DEFAULT_REGION
     _check_region(region, "region")
-    clients = Clients(session=chosen, options=options, home_region=region)
+    clients = Clients(
+        session=chosen,
+        options=options,
+        home_region=region,
+        region_defaulted=not (options.region or chosen.region_name),
+    )
     if clients.endpoint_url:
         _check_endpoint(clients.endpoint_url)
     return clients
@@ -173,6 +181,12 @@ def caller_identity(clients: Clients) -> Identity:
         error = exc.response.get("Error", {})
         code = error.get("Code", "error")
         message = " ".join(str(error.get("Message", "")).split())
+        if code in _TOKEN_REJECTED and clients.region_defaulted and not clients.endpoint_url:
+            # Credentials of another partition are "invalid" in us-east-1: say why.
+            message += (
+                f" (no region is configured, so {clients.home_region} was used; credentials "
+                "for AWS GovCloud or China need --region, e.g. us-gov-west-1 or cn-north-1)"
+            )
         raise CollectionError(f"sts:GetCallerIdentity failed: {code}: {message}") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise CollectionError(f"sts:GetCallerIdentity failed: {exc}") from None

@@ -65,3 +65,27 @@ def test_bad_analyzer_region_fails_before_collecting(
     err = capsys.readouterr().err
     assert err == "iam-audit: error: --analyzer-region 'us east 1' is not a valid AWS region name\n"
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("region", "hinted"), [(None, True), ("us-east-1", False)])
+def test_token_rejected_without_a_region_says_a_region_may_be_needed(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, region: str | None, hinted: bool
+) -> None:
+    # GovCloud or China credentials sent to us-east-1 (the default when nothing names a
+    # region) are rejected as an invalid token: the bare message blames the credentials.
+    import boto3
+    from moto import mock_aws
+
+    from tests.collect.conftest import inject_error
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    with mock_aws():
+        session = boto3.session.Session()
+        inject_error(session, "sts", "GetCallerIdentity", "InvalidClientTokenId")
+        with pytest.raises(CollectionError) as err:
+            collect_snapshot(CollectOptions(region=region, quiet=True), session=session)
+    message = str(err.value)
+    assert message.startswith("sts:GetCallerIdentity failed: InvalidClientTokenId: injected")
+    assert ("need --region, e.g. us-gov-west-1" in message) is hinted
+    assert "\n" not in message
