@@ -200,7 +200,7 @@ def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         if serials and row.password_enabled is None:
             yield Result.not_assessed(
                 user_resource(row),
-                f"{row.user} has virtual MFA only; password_enabled is not reported.",
+                f"{row.user} has a virtual MFA device; password_enabled is not reported.",
                 devices=serials,
             )
         elif row.password_enabled is None:
@@ -208,7 +208,7 @@ def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         elif serials:
             yield Result.failed(
                 user_resource(row),
-                f"{row.user} signs in with virtual MFA only ({', '.join(serials)}).",
+                f"{row.user} can sign in with a virtual MFA device ({', '.join(serials)}).",
                 devices=serials,
             )
         else:

@@ -225,3 +225,18 @@ def test_an_inactive_root_access_key_still_exists() -> None:
         "root-access-key", snapshot(credential_report=report({"user": "<root_account>"}))
     )
     assert clean.status is Status.PASS
+
+
+def test_virtual_mfa_message_does_not_claim_it_is_the_only_device() -> None:
+    # Users may hold up to 8 MFA devices; the snapshot lists only the virtual ones.
+    serial = f"arn:aws:iam::{ACCOUNT_ID}:mfa/ann-phone"
+    snap = snapshot(
+        credential_report=report(
+            {"user": "<root_account>"},
+            {"user": "ann", "password_enabled": "true", "mfa_active": "true"},
+        ),
+        virtual_mfa_devices=(VirtualMfaDevice(serial, user_name="ann"),),
+    )
+    (finding,) = run("user-hardware-mfa", snap)
+    assert finding.status is Status.FAIL
+    assert "only" not in finding.message and serial in finding.message
