@@ -16,6 +16,7 @@ from typing import Any
 
 import botocore.exceptions
 
+from audit.collect.guard import ReadOnlyViolation
 from audit.model import ApiOutcome, OutcomeStatus
 
 DENIED_CODES = frozenset(
@@ -145,6 +146,14 @@ def call_api(
         calls += 1
         status = OutcomeStatus.ERROR
         message = _one_line(f"{type(exc).__name__}: {exc}")
+    except ReadOnlyViolation:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a garbled reply is data too, not the end of the run
+        # botocore's parsers raise KeyError, ResponseParserError (not a BotoCoreError), ...
+        # for a reply that is not the API's: a proxy's HTML page, a truncated body.
+        calls += 1
+        status = OutcomeStatus.ERROR
+        message = _one_line(f"unreadable response: {type(exc).__name__}: {exc}")
     outcome = ApiOutcome(
         api=api,
         part=part,

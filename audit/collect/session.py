@@ -17,7 +17,7 @@ import botocore.utils
 from botocore.config import Config
 
 from audit import __version__
-from audit.collect.guard import install_guard
+from audit.collect.guard import ReadOnlyViolation, install_guard
 from audit.collect.options import CollectOptions
 from audit.errors import CollectionError, InputError
 
@@ -190,6 +190,13 @@ def caller_identity(clients: Clients) -> Identity:
         raise CollectionError(f"sts:GetCallerIdentity failed: {code}: {message}") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise CollectionError(f"sts:GetCallerIdentity failed: {exc}") from None
+    except ReadOnlyViolation:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a proxy's HTML page where XML was due
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise CollectionError(
+            f"sts:GetCallerIdentity failed: unreadable response from {where} ({detail})"
+        ) from None
     arn = str(reply["Arn"])
     parts = arn.split(":")
     partition = parts[1] if len(parts) > 1 and parts[1] else "aws"

@@ -1,0 +1,76 @@
+"""A reply that is not the API's (a proxy's HTML page, a cut-off body) is an outcome, not a crash.
+
+botocore's parsers raise KeyError or ResponseParserError (not a BotoCoreError) for such replies;
+they used to escape call_api and end the whole collection with "failed: KeyError", exit 4.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+
+from audit.collect import CollectOptions, collect_snapshot
+from audit.errors import CollectionError
+from audit.model import OutcomeStatus
+from tests.collect.conftest import collect
+
+HTML = b"<html><body><h1>Blocked by the web proxy</h1></body></html>"
+TRUNCATED = b'<?xml version="1.0"?><ListSAMLProvidersResponse><ListSAMLProvidersRes'
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.read()
+
+
+def _answer(body: bytes, content_type: str) -> Any:
+    def handler(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"content-type": content_type}, _Raw(body))
+
+    return handler
+
+
+@pytest.mark.usefixtures("moto_account")
+@pytest.mark.parametrize(
+    ("operation", "body", "content_type"),
+    [
+        ("ListSAMLProviders", HTML, "text/html"),
+        ("ListSAMLProviders", TRUNCATED, "text/xml"),
+        ("GetAccountAuthorizationDetails", HTML, "text/html"),
+        ("GetCredentialReport", HTML, "text/html"),
+        ("ListVirtualMFADevices", HTML, "text/html"),
+    ],
+)
+def test_garbled_reply_is_recorded_and_collection_goes_on(
+    operation: str, body: bytes, content_type: str
+) -> None:
+    session = boto3.session.Session()
+    session.events.register_first(f"before-send.iam.{operation}", _answer(body, content_type))
+    snapshot = collect(session)
+    [outcome] = [o for o in snapshot.outcomes if o.api == f"iam:{operation}"]
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.message.startswith("unreadable response: ")
+    assert "\n" not in outcome.message
+    others = [o for o in snapshot.outcomes if o.api != f"iam:{operation}"]
+    assert {o.status for o in others if o.api.startswith("iam:")} == {OutcomeStatus.OK}
+    assert operation == "GetAccountAuthorizationDetails" or snapshot.users
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_garbled_identity_reply_is_one_collection_error() -> None:
+    with mock_aws():
+        session = boto3.session.Session()
+        session.events.register_first(
+            "before-send.sts.GetCallerIdentity", _answer(HTML, "text/html")
+        )
+        with pytest.raises(CollectionError) as err:
+            collect_snapshot(CollectOptions(region="us-east-1", quiet=True), session=session)
+    message = str(err.value)
+    assert message.startswith("sts:GetCallerIdentity failed: unreadable response from ")
+    assert "\n" not in message
