@@ -46,6 +46,8 @@ def _regions(clients: Clients) -> tuple[tuple[str, ...], tuple[ApiOutcome, ...]]
 
 
 def analyzers_from(region: str, pages: Sequence[Mapping[str, Any]]) -> tuple[AccessAnalyzer, ...]:
+    # ``analyzers`` is required in every ListAnalyzers reply: without it the reply was not
+    # the API's (restJson parses a proxy's HTML page as {}), and "none here" would be a guess.
     return tuple(
         AccessAnalyzer(
             region=region,
@@ -55,7 +57,7 @@ def analyzers_from(region: str, pages: Sequence[Mapping[str, Any]]) -> tuple[Acc
             status=str(a.get("status", "")),
         )
         for page in pages
-        for a in page.get("analyzers", [])
+        for a in page["analyzers"]
     )
 
 

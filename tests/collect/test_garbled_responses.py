@@ -74,3 +74,18 @@ def test_garbled_identity_reply_is_one_collection_error() -> None:
     message = str(err.value)
     assert message.startswith("sts:GetCallerIdentity failed: unreadable response from ")
     assert "\n" not in message
+
+
+@pytest.mark.usefixtures("moto_account")
+def test_analyzer_reply_without_analyzers_is_not_read_as_none_there() -> None:
+    # restJson parses an HTML page to {}: that used to count as "no analyzer in the region",
+    # a failing access-analyzer-enabled finding on no evidence.
+    session = boto3.session.Session()
+    session.events.register_first(
+        "before-send.accessanalyzer.ListAnalyzers", _answer(HTML, "text/html")
+    )
+    snapshot = collect(session)
+    [outcome] = [o for o in snapshot.outcomes if o.api == "access-analyzer:ListAnalyzers"]
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.message.startswith("unexpected response: KeyError")
+    assert not snapshot.has_part("access_analyzer")
