@@ -20,7 +20,13 @@ def _account(snapshot: Snapshot) -> Resource:
 def _gap_reason(snapshot: Snapshot, rule: Rule) -> str | None:
     reasons = []
     for part in rule.meta.requires:
-        for gap in snapshot.part_gaps(part):
+        gaps = snapshot.part_gaps(part)
+        if rule.meta.regional:
+            asked = [o for o in snapshot.outcomes if o.part == part and o.region]
+            failed = [g for g in gaps if g.region]
+            if len(failed) < len(asked):  # some regions answered: the rule judges those
+                gaps = tuple(g for g in gaps if not g.region)
+        for gap in gaps:
             where = f" in {gap.region}" if gap.region else ""
             detail = f": {gap.message}" if gap.message else ""
             reasons.append(f"{gap.api}{where} {gap.status.value}{detail}")

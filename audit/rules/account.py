@@ -10,6 +10,7 @@ from audit.model import (
     PART_ACCESS_ANALYZER,
     PART_IDENTITY_PROVIDERS,
     PART_SERVER_CERTIFICATES,
+    OutcomeStatus,
     Snapshot,
 )
 from audit.rules._resources import account, day
@@ -77,8 +78,15 @@ def server_certificate_expired(snap: Snapshot, ctx: Context) -> Iterator[Result]
     ),
     requires=(PART_ACCESS_ANALYZER,),
     resource_type="region",
+    regional=True,
 )
 def access_analyzer_enabled(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+    # The engine lets this rule run when only some regions failed; those are not assessed.
+    failed = {
+        o.region: o
+        for o in snap.outcomes
+        if o.part == PART_ACCESS_ANALYZER and o.region and o.status is not OutcomeStatus.OK
+    }
     active: dict[str, list[str]] = {}
     other: dict[str, list[str]] = {}
     for analyzer in snap.access_analyzers:
@@ -90,13 +98,20 @@ def access_analyzer_enabled(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         found = active if kind in _EXTERNAL_ACCESS_TYPES else other
         found.setdefault(analyzer.region, []).append(f"{analyzer.name} ({kind or 'no type'})")
     regions = snap.meta.regions or tuple(sorted({a.region for a in snap.access_analyzers}))
+    regions = tuple(sorted({*regions, *failed}))
     if not regions:
         yield Result.failed(account(snap), "No IAM Access Analyzer was found in any region.")
         return
     for region in regions:
         res = Resource("region", region)
         names = active.get(region)
-        if names:
+        gap = failed.get(region)
+        if gap is not None:
+            detail = f": {gap.message}" if gap.message else ""
+            yield Result.not_assessed(
+                res, f"{region}: not collected: {gap.api} {gap.status.value}{detail}"
+            )
+        elif names:
             yield Result.passed(res, f"{region}: active analyzer {', '.join(names)}.")
         else:
             only = f" (only {', '.join(other[region])})" if region in other else ""

@@ -45,6 +45,9 @@ class RuleMeta:
     # Produced by the review workflow (audit.suppressions), not by evaluating a snapshot: the
     # engine never runs it; it is registered only so its findings carry metadata.
     workflow: bool = False
+    # True when the rule judges region by region (Access Analyzer): a region whose call failed
+    # is the rule's to report as not assessed, so the regions that answered are still judged.
+    regional: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def rule(
     resource_type: str = "account",
     workflow: bool = False,
     beyond_benchmarks: bool = False,
+    regional: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule. Duplicate ids fail at import time, not in a report."""
 
@@ -85,6 +89,7 @@ def rule(
             resource_type=resource_type,
             workflow=workflow,
             beyond_benchmarks=beyond_benchmarks,
+            regional=regional,
         )
         REGISTRY[id] = Rule(meta, check)
         return check

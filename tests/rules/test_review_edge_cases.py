@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from audit.findings import Status
-from audit.model import AccessAnalyzer, VirtualMfaDevice
+from audit.model import (
+    PART_ACCESS_ANALYZER,
+    AccessAnalyzer,
+    ApiOutcome,
+    OutcomeStatus,
+    VirtualMfaDevice,
+)
 from audit.permissions import Verdict, access, admin_access, user_permissions
 from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.rules.builders import (
@@ -240,3 +246,50 @@ def test_virtual_mfa_message_does_not_claim_it_is_the_only_device() -> None:
     (finding,) = run("user-hardware-mfa", snap)
     assert finding.status is Status.FAIL
     assert "only" not in finding.message and serial in finding.message
+
+
+def test_access_analyzer_judges_the_regions_that_answered() -> None:
+    # An SCP that denies a region must not hide a missing analyzer in the regions that answered.
+    def outcome(region: str, status: OutcomeStatus) -> ApiOutcome:
+        return ApiOutcome("access-analyzer:ListAnalyzers", PART_ACCESS_ANALYZER, status, "", region)
+
+    arn = f"arn:aws:access-analyzer:us-east-1:{ACCOUNT_ID}:analyzer/a"
+    base = snapshot(
+        regions=("us-east-1", "eu-west-1", "ap-south-1"),
+        access_analyzers=(AccessAnalyzer("us-east-1", "a", arn, "ACCOUNT", "ACTIVE"),),
+    )
+    others = tuple(o for o in base.outcomes if o.part != PART_ACCESS_ANALYZER)
+    partial = replace(
+        base,
+        outcomes=(
+            *others,
+            outcome("us-east-1", OutcomeStatus.OK),
+            outcome("eu-west-1", OutcomeStatus.OK),
+            outcome("ap-south-1", OutcomeStatus.ACCESS_DENIED),
+        ),
+    )
+    assert statuses(run("access-analyzer-enabled", partial)) == {
+        "us-east-1": Status.PASS,
+        "eu-west-1": Status.FAIL,
+        "ap-south-1": Status.NOT_ASSESSED,
+    }
+    # every region failed: the rule is not assessed as a whole, as before
+    denied = replace(
+        base,
+        outcomes=(
+            *others,
+            *(outcome(r, OutcomeStatus.ACCESS_DENIED) for r in base.meta.regions),
+        ),
+    )
+    (whole,) = run("access-analyzer-enabled", denied)
+    assert whole.status is Status.NOT_ASSESSED and whole.resource_type == "account"
+    # a failed region list (no region on the outcome) still stops the rule
+    no_list = replace(
+        partial,
+        outcomes=(
+            *partial.outcomes,
+            ApiOutcome("ec2:DescribeRegions", PART_ACCESS_ANALYZER, OutcomeStatus.ACCESS_DENIED),
+        ),
+    )
+    (blocked,) = run("access-analyzer-enabled", no_list)
+    assert blocked.status is Status.NOT_ASSESSED and "DescribeRegions" in blocked.message
