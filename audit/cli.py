@@ -470,7 +470,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"iam-audit: error: {message}{hint}", err=True)
         code = EXIT_USAGE
     except AuditError as exc:
-        click.echo(f"iam-audit: error: {exc}", err=True)
+        # Messages can carry another program's output (a credential_process's stderr): one line.
+        click.echo(f"iam-audit: error: {' '.join(str(exc).split())}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("iam-audit: interrupted", err=True)

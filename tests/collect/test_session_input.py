@@ -89,3 +89,30 @@ def test_token_rejected_without_a_region_says_a_region_may_be_needed(
     assert message.startswith("sts:GetCallerIdentity failed: InvalidClientTokenId: injected")
     assert ("need --region, e.g. us-gov-west-1" in message) is hinted
     assert "\n" not in message
+
+
+def test_credential_process_failure_is_one_line(
+    aws_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # botocore puts the process's stderr in its message; aws-vault and friends write several
+    # lines there, which used to reach the terminal as a multi-line error.
+    helper = tmp_path / "creds.sh"
+    helper.write_text(
+        "#!/bin/sh\necho 'vault: error: cannot get credentials' >&2\n"
+        "echo '  caused by: session expired' >&2\nexit 1\n"
+    )
+    helper.chmod(0o755)
+    config = tmp_path / "config"
+    config.write_text(f"[profile vaulted]\ncredential_process = {helper}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    code = _run(["collect", "-o", str(tmp_path / "s.json.gz"), "--profile", "vaulted", "-q"])
+    err = capsys.readouterr().err
+    assert code == 4
+    assert err.count("\n") == 1, err
+    assert err.startswith("iam-audit: error: cannot load AWS credentials: ")
+    assert "vault: error: cannot get credentials caused by: session expired" in err
