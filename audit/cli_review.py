@@ -68,14 +68,27 @@ def review_options(func: F) -> F:
     return func
 
 
+def _config_path(config: Path | None) -> Path | None:
+    from audit.config import DEFAULT_CONFIG
+
+    return config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+
+
 def _config_suppressions(config: Path | None) -> tuple[Suppression, ...]:
-    from audit.config import DEFAULT_CONFIG, read_config
+    from audit.config import read_config
     from audit.suppressions import parse_suppressions
 
-    path = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    path = _config_path(config)
     if path is None:
         return ()
     return parse_suppressions(read_config(path), source=str(path))
+
+
+def _same_file(a: Path, b: Path | None) -> bool:
+    try:
+        return b is not None and a.samefile(b)
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,10 @@ class ReviewRequest:
         if email is not None and "pdf" not in formats:
             raise InputError("--email-to sends the PDF: add pdf to --format")
         extra = params["suppressions"]
+        if extra and _same_file(extra, _config_path(config)):
+            # --suppressions naming audit.toml itself: read once, or every entry would be
+            # there twice and each copy that lost the match would be reported as stale.
+            extra = None
         return cls(
             suppressions=_config_suppressions(config) + (load_suppressions(extra) if extra else ()),
             fail_on=Severity.parse(params["fail_on"]) if params["fail_on"] else None,

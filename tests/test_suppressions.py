@@ -351,3 +351,29 @@ def test_a_malformed_entry_is_one_line_naming_it_and_exit_2(
         "iam-audit: error: audit.toml: suppression 2 (rule 'user-console-mfa'): missing expires"
     ]
     assert not out_dir.exists()  # checked before anything was written
+
+
+@pytest.mark.parametrize("spelling", ["absolute", "relative", "with --config"])
+def test_suppressions_option_naming_audit_toml_reads_it_once(
+    snapshot_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    # `--suppressions /abs/audit.toml` besides ./audit.toml read by default gave every entry
+    # twice: the copy that lost the match was reported as a failing suppression-stale.
+    (tmp_path / "audit.toml").write_text(
+        '[[suppressions]]\nrule = "user-console-mfa"\nresource = "erin"\n'
+        'reason = "r"\nowner = "o@example.com"\nexpires = 2099-01-01\n',
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    args = ["report", str(snapshot_file), "--out", str(out_dir), "--format", "json", "-q"]
+    if spelling == "absolute":
+        args += ["--suppressions", str(tmp_path / "audit.toml")]
+    elif spelling == "relative":
+        args += ["--suppressions", "./audit.toml"]
+    else:
+        args += ["--config", "audit.toml", "--suppressions", str(tmp_path / "audit.toml")]
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    statuses = _statuses(out_dir)
+    assert statuses[("user-console-mfa", "erin")] == "suppressed"
+    assert not [key for key in statuses if key[0] == "suppression-stale"]
