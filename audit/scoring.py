@@ -109,13 +109,18 @@ def _control_verdict(control: str, rule_ids: list[str], findings: list[Finding])
     judged = [f for f in findings if f.status in _JUDGED]
     failing = [f for f in findings if f.status is Status.FAIL]
     unknown = [f for f in findings if f.status in (Status.NOT_ASSESSED, Status.ERROR)]
+    # Every rule that ran yields at least one finding: a rule without any did not run, and
+    # the part of the control it proves is unproven (CIS 1.15 needs inline and attached).
+    ran = {f.rule_id for f in findings}
+    missing = [rid for rid in rule_ids if rid not in ran]
     reason = ""
     if failing:
         status = CONTROL_FAIL
-    elif unknown or not judged:
+    elif unknown or not judged or missing:
         # Not every resource could be judged: the control is not proven either way.
         status = CONTROL_NOT_ASSESSED
         reasons = sorted({f"{f.rule_id}: {f.message}" for f in unknown})
+        reasons += [f"{rid}: did not run (disabled?)" for rid in missing if findings]
         if not findings:
             reasons = ["no rule for this control ran (disabled?)"]
         more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
