@@ -30,6 +30,7 @@ DEFAULT_CONFIG = Path("audit.toml")
 # Top-level keys parsed elsewhere (audit.suppressions reads [[suppressions]]).
 FOREIGN_KEYS = frozenset({"suppressions"})
 _OWN_KEYS = ("thresholds", "severity", "disabled_rules")
+_MAX = 36_500  # any threshold: days, characters or passwords remembered
 
 
 def _known_rule_ids() -> frozenset[str]:
@@ -59,9 +60,12 @@ def parse_thresholds(table: Mapping[str, Any]) -> Thresholds:
             raise InputError(
                 f"thresholds.{key}: unknown threshold (known: {', '.join(sorted(fields))})"
             )
-        # bool is an int in Python; "true" days is a mistake, not 1.
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputError(f"thresholds.{key}: must be a whole number >= 0, not {value!r}")
+        # bool is an int in Python; "true" days is a mistake, not 1. Past a century of days
+        # a value is a typo, and dates that far ahead overflow.
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX:
+            raise InputError(
+                f"thresholds.{key}: must be a whole number from 0 to {_MAX}, not {value!r}"
+            )
         values[key] = value
     return Thresholds(**values)
 

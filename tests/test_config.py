@@ -61,6 +61,10 @@ def test_no_path_reads_audit_toml_in_the_working_directory(
         ('[thresholds]\naccess_key_max_age_days = "90"\n', "thresholds.access_key_max_age_days"),
         ("[thresholds]\npassword_min_length = -1\n", "thresholds.password_min_length"),
         ("[thresholds]\npassword_min_length = true\n", "thresholds.password_min_length"),
+        (
+            "[thresholds]\nserver_certificate_expiry_days = 99999999999\n",
+            "thresholds.server_certificate_expiry_days: must be a whole number from 0 to 36500",
+        ),
         ("thresholds = 5\n", "thresholds: must be a table"),
         ('[severity]\nno-such-rule = "low"\n', "severity.no-such-rule: unknown rule id"),
         ('[severity]\nroot-mfa = "urgent"\n', "severity.root-mfa: unknown severity 'urgent'"),
