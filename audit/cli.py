@@ -40,11 +40,12 @@ def _parse_as_of(value: str | None) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value)
-    except ValueError:
+        # OverflowError: an offset that moves the time past year 9999 in UTC.
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InputError(
             f"--as-of {value!r} is not an ISO 8601 date or time (e.g. 2026-09-30)"
         ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _check_writable_folder(folder: Path, what: str) -> None:

@@ -63,3 +63,15 @@ def test_no_arguments_still_shows_the_help(capsys: pytest.CaptureFixture[str]) -
     code, err = run_cli([], capsys)
     assert code == 2
     assert "Usage: iam-audit" in err and "Commands:" in err
+
+
+@pytest.mark.parametrize("as_of", ["last tuesday", "2026-13-01", "9999-12-31T23:00:00-05:00"])
+def test_bad_as_of_is_one_line_and_exit_2(
+    as_of: str, places: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The last one parses, but is past year 9999 in UTC: it was "failed: OverflowError", exit 4.
+    code, err = run_cli(["report", places["file"], "--as-of", as_of], capsys)
+    assert code == 2
+    assert err == f"iam-audit: error: --as-of {as_of!r} is not an ISO 8601 date or time " + (
+        "(e.g. 2026-09-30)\n"
+    )
