@@ -22,7 +22,8 @@ from audit.rules.registry import Context, rule
     id="user-console-mfa",
     title="Every IAM user with a console password has MFA",
     severity=Severity.HIGH,
-    controls=cis("1.10", "1.10", "1.9", "2.9") + hub(5, 19),
+    # Not Security Hub IAM.19 (MFA for *every* user): this rule judges console users only.
+    controls=cis("1.10", "1.10", "1.9", "2.9") + hub(5),
     rationale=(
         "A console password alone falls to phishing and reuse; MFA stops a stolen password "
         "from being enough to sign in."
@@ -119,7 +120,8 @@ def _password_usage(row: CredentialRow, ctx: Context) -> tuple[int | None, str]:
     id="credentials-unused",
     title="Credentials unused for 45 days or more are disabled",
     severity=Severity.MEDIUM,
-    controls=cis("1.12", "1.12", "1.11", "2.11") + hub(22, 8),
+    # Not Security Hub IAM.8: it judges 90 days, and a 45-day fail would misreport it.
+    controls=cis("1.12", "1.12", "1.11", "2.11") + hub(22),
     rationale=(
         "A password or key nobody uses is pure exposure: it still works for whoever finds it, "
         "and nobody would notice it being used."
