@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from audit.collect.authorization import PAGE_SIZE
 from audit.collect.calls import ApiResult, call_api, failed
 from audit.collect.normalise import utc
 from audit.collect.session import Clients
@@ -168,7 +169,10 @@ def collect_one(clients: Clients, call: AccountCall) -> tuple[Fields, ApiOutcome
 
     def fetch() -> Iterable[Mapping[str, Any]]:
         if call.paginated:
-            pages: Iterable[Mapping[str, Any]] = iam.get_paginator(call.method).paginate()  # type: ignore[call-overload]  # method name is data
+            paginator = iam.get_paginator(call.method)  # type: ignore[call-overload]  # method name is data
+            pages: Iterable[Mapping[str, Any]] = paginator.paginate(
+                PaginationConfig={"PageSize": PAGE_SIZE}
+            )
             return pages
         return [getattr(iam, call.method)()]
 

@@ -25,6 +25,7 @@ from audit.model import (
 )
 
 ACTIONS = ("iam:GetAccountAuthorizationDetails",)
+PAGE_SIZE = 1000  # MaxItems: the most IAM's paginated List/Get APIs return per call
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,9 @@ def collect(clients: Clients) -> tuple[AuthorizationDetails, ApiOutcome]:
     iam = clients.iam()
 
     def fetch() -> Iterable[Mapping[str, Any]]:
-        return iam.get_paginator("get_account_authorization_details").paginate()
+        # AWS's default page is 100 items: ask for its maximum, 10x fewer of these heavy calls.
+        paginator = iam.get_paginator("get_account_authorization_details")
+        return paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE})
 
     result: ApiResult = call_api(
         "iam:GetAccountAuthorizationDetails",
