@@ -188,6 +188,10 @@ def caller_identity(clients: Clients) -> Identity:
                 "for AWS GovCloud or China need --region, e.g. us-gov-west-1 or cn-north-1)"
             )
         raise CollectionError(f"sts:GetCallerIdentity failed: {code}: {message}") from None
+    except (botocore.exceptions.SSOError, botocore.exceptions.TokenRetrievalError) as exc:
+        # No SSO token, or an expired one that could not be refreshed: say how to get one.
+        login = f"aws sso login --profile {clients.session.profile_name}"
+        raise CollectionError(f"sts:GetCallerIdentity failed: {exc} (run: {login})") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise CollectionError(f"sts:GetCallerIdentity failed: {exc}") from None
     except ReadOnlyViolation:

@@ -116,3 +116,41 @@ def test_credential_process_failure_is_one_line(
     assert err.count("\n") == 1, err
     assert err.startswith("iam-audit: error: cannot load AWS credentials: ")
     assert "vault: error: cannot get credentials caused by: session expired" in err
+
+
+@pytest.mark.parametrize("expired", [False, True])
+def test_sso_profile_without_a_valid_token_says_how_to_log_in(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, expired: bool
+) -> None:
+    import hashlib
+    import json
+
+    start = "https://example.awsapps.com/start"
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile corp-audit]\nsso_start_url = {start}\nsso_region = us-east-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = Audit\nregion = us-east-1\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    if expired:  # a token from yesterday's `aws sso login`, expired since
+        cache = tmp_path / ".aws" / "sso" / "cache"
+        cache.mkdir(parents=True)
+        (cache / f"{hashlib.sha1(start.encode()).hexdigest()}.json").write_text(  # noqa: S324
+            json.dumps(
+                {
+                    "startUrl": start,
+                    "region": "us-east-1",
+                    "accessToken": "expired",
+                    "expiresAt": "2020-01-01T00:00:00Z",
+                }
+            )
+        )
+    with pytest.raises(CollectionError) as err:
+        collect_snapshot(CollectOptions(profile="corp-audit", quiet=True))
+    message = str(err.value)
+    assert message.startswith("sts:GetCallerIdentity failed: ")
+    assert message.endswith("(run: aws sso login --profile corp-audit)")
+    assert "\n" not in message
