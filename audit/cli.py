@@ -306,7 +306,8 @@ def cli() -> None:
     """Read-only AWS IAM audit: credentials, groups, policies, CIS and Security Hub controls.
 
     Exit codes: 0 done; 1 --fail-on threshold reached (wins over 3); 2 bad input or usage;
-    3 the audit ran but collection was incomplete; 4 any other failure (SMTP included).
+    3 the audit ran but collection was incomplete; 4 any other failure (SMTP included);
+    130 interrupted (Ctrl-C; files already written stay as they were).
     """
 
 

@@ -75,3 +75,21 @@ def test_bad_as_of_is_one_line_and_exit_2(
     assert err == f"iam-audit: error: --as-of {as_of!r} is not an ISO 8601 date or time " + (
         "(e.g. 2026-09-30)\n"
     )
+
+
+def test_ctrl_c_is_one_message_exit_130_and_documented(
+    places: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import audit.snapshot_io
+
+    def interrupted(_path: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audit.snapshot_io, "read_snapshot", interrupted)
+    code, err = run_cli(["report", places["file"], "--out", places["dir"]], capsys)
+    assert code == 130
+    assert err.strip() == "iam-audit: interrupted"
+    assert Path(places["file"]).read_text() == "earlier output"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "130 interrupted" in capsys.readouterr().out
