@@ -409,8 +409,9 @@ def diff(old: Path, new: Path, out: Path | None, limit: int, quiet: bool) -> int
     from audit.diff import diff_csv, diff_json, diff_paths, summary_text
     from audit.output import atomic_write_bytes
 
-    result = diff_paths(old, new)
     out_dir = out or (new if new.is_dir() else Path("."))
+    _check_writable_folder(out_dir, "--out")
+    result = diff_paths(old, new)
     written = []
     for name, data in (("diff.json", diff_json(result)), ("diff.csv", diff_csv(result))):
         atomic_write_bytes(out_dir / name, data)

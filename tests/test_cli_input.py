@@ -93,3 +93,18 @@ def test_ctrl_c_is_one_message_exit_130_and_documented(
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "130 interrupted" in capsys.readouterr().out
+
+
+def test_diff_out_under_a_file_is_one_line_and_exit_2(
+    places: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Was "failed: NotADirectoryError: ...", exit 4, from the first write.
+    from audit.snapshot_io import write_snapshot
+    from tests.rules.builders import snapshot
+
+    snap = str(Path(places["dir"]) / "snap.json.gz")
+    write_snapshot(snapshot(), Path(snap))
+    blocker = places["file"]
+    code, err = run_cli(["diff", snap, snap, "--out", f"{blocker}/diff"], capsys)
+    assert code == 2
+    assert err == f"iam-audit: error: --out: cannot write under {blocker}: it is not a folder\n"
