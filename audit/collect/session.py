@@ -148,7 +148,7 @@ def open_clients(options: CollectOptions, session: boto3.session.Session | None 
             "or pass --profile"
         )
     region = options.region or chosen.region_name or DEFAULT_REGION
-    _check_region(region, "region")
+    _check_region(region, "configured region")  # AWS_REGION, AWS_DEFAULT_REGION, the profile
     clients = Clients(
         session=chosen,
         options=options,
