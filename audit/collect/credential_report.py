@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from audit.errors import InputError
 from audit.model import (
@@ -122,6 +123,26 @@ def _parse_row(raw: Mapping[str, str], line: int, known: set[str]) -> Credential
     )
 
 
+def _rejoin_user_name(raw: dict[str, Any], header: Sequence[str], line: int) -> dict[str, Any]:
+    """Repair a row whose user name holds commas (IAM allows them) and was not quoted.
+
+    A name with c commas adds c cells to the user column and, as the ARN ends with the name,
+    c more to the arn column when that is unquoted too. The ARN is the cell starting "arn:".
+    """
+    cells = [raw.get(h) or "" for h in header] + list(raw["__overflow__"])
+    extra = len(cells) - len(header)
+    if list(header[:2]) == ["user", "arn"]:
+        for commas, arn_cells in ((extra // 2, extra // 2 + 1), (extra, 1)):
+            if commas + arn_cells - 1 != extra or not cells[1 + commas].startswith("arn:"):
+                continue
+            user = ",".join(cells[: 1 + commas])
+            arn = ",".join(cells[1 + commas : 1 + commas + arn_cells])
+            if arn.endswith(user):
+                rest = cells[1 + commas + arn_cells :]
+                return dict(zip(header, [user, arn, *rest], strict=True))
+    raise CredentialReportError(f"credential report line {line}: more cells than header columns")
+
+
 def parse_credential_report(content: bytes) -> tuple[CredentialRow, ...]:
     """Normalise the CSV AWS returns from ``GetCredentialReport`` (``Content``, decoded bytes).
 
@@ -147,9 +168,7 @@ def parse_credential_report(content: bytes) -> tuple[CredentialRow, ...]:
     try:
         for raw in reader:
             if "__overflow__" in raw:
-                raise CredentialReportError(
-                    f"credential report line {reader.line_num}: more cells than header columns"
-                )
+                raw = _rejoin_user_name(raw, header, reader.line_num)
             if not any((v or "").strip() for v in raw.values()):
                 continue  # a blank line
             rows.append(_parse_row(raw, reader.line_num, known))

@@ -203,3 +203,24 @@ def test_bad_reports_raise_one_line_error(content: bytes, fragment: str) -> None
 
 def test_header_only_report_has_no_rows() -> None:
     assert parse_credential_report(make_report_csv([])) == ()
+
+
+def test_unquoted_commas_in_a_user_name_are_rejoined() -> None:
+    # IAM user names may hold commas; a report that does not quote them has extra cells in
+    # the user column and, since the ARN ends with the name, in the arn column too.
+    quoted = make_report_csv([{"user": "ops,team,a", "mfa_active": "true"}])
+    assert b'"ops,team,a"' in quoted
+    name_only = quoted.replace(b'"ops,team,a"', b"ops,team,a", 1)
+    both = quoted.replace(b'"', b"")
+    for variant in (name_only, both):
+        (row,) = [r for r in parse_credential_report(variant) if not r.is_root]
+        assert row.user == "ops,team,a"
+        assert row.arn.endswith("user/ops,team,a")
+        assert row.mfa_active is True
+        assert parse_credential_report(variant) == parse_credential_report(quoted)
+
+
+def test_extra_cells_that_are_not_a_comma_name_are_refused() -> None:
+    report = make_report_csv([{"user": "alice"}]).replace(b"user/alice,", b"user/alice,x,", 1)
+    with pytest.raises(CredentialReportError, match="more cells than header columns"):
+        parse_credential_report(report)
