@@ -51,3 +51,15 @@ def day(when: datetime | None) -> str:
 def key_usage_unknown(row: CredentialRow, slot: int) -> bool:
     """AWS could not report the key's last use (not_supported): unknown, not "never used"."""
     return row.sentinel(f"access_key_{slot}_last_used_date") == Sentinel.NOT_SUPPORTED
+
+
+def policies_verdict(
+    resource: Resource, owner: str, kind: str, names: list[str], passed: str
+) -> Result:
+    """Fail naming the policies ("alice has inline policies: a, b"), or pass with ``passed``."""
+    if names:
+        noun = "policy" if len(names) == 1 else "policies"
+        return Result.failed(
+            resource, f"{owner} has {kind} {noun}: {', '.join(names)}", policies=names
+        )
+    return Result.passed(resource, passed)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from audit.findings import Resource, Result, Severity
 from audit.model import PART_AUTHORIZATION, Group, Snapshot
+from audit.rules._resources import policies_verdict
 from audit.rules.registry import Context, rule
 
 
@@ -34,15 +35,13 @@ def group_resource(group: Group) -> Resource:
 def group_inline_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for group in snap.groups:
         names = [p.name for p in group.inline_policies]
-        if names:
-            yield Result.failed(
-                group_resource(group),
-                f"Group {group.name} has inline polic{'y' if len(names) == 1 else 'ies'}: "
-                + ", ".join(names),
-                policies=names,
-            )
-        else:
-            yield Result.passed(group_resource(group), f"Group {group.name} has none.")
+        yield policies_verdict(
+            group_resource(group),
+            f"Group {group.name}",
+            "inline",
+            names,
+            f"Group {group.name} has none.",
+        )
 
 
 @rule(

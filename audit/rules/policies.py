@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from audit.findings import Result, Severity
 from audit.model import PART_AUTHORIZATION, Snapshot
-from audit.rules._resources import user_resource
+from audit.rules._resources import policies_verdict, user_resource
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
 
@@ -32,15 +32,9 @@ _GROUPS_ONLY = cis("1.15", "1.15", "1.14", "2.14") + hub(2)
 def user_inline_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
         names = [p.name for p in user.inline_policies]
-        if names:
-            yield Result.failed(
-                user_resource(user),
-                f"{user.name} has inline polic{'y' if len(names) == 1 else 'ies'}: "
-                + ", ".join(names),
-                policies=names,
-            )
-        else:
-            yield Result.passed(user_resource(user), f"{user.name} has no inline policies.")
+        yield policies_verdict(
+            user_resource(user), user.name, "inline", names, f"{user.name} has no inline policies."
+        )
 
 
 @rule(
@@ -62,15 +56,13 @@ def user_inline_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 def user_attached_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
         names = [p.name for p in user.attached_policies]
-        if names:
-            yield Result.failed(
-                user_resource(user),
-                f"{user.name} has directly attached polic{'y' if len(names) == 1 else 'ies'}: "
-                + ", ".join(names),
-                policies=names,
-            )
-        else:
-            yield Result.passed(user_resource(user), f"{user.name} has no attached policies.")
+        yield policies_verdict(
+            user_resource(user),
+            user.name,
+            "directly attached",
+            names,
+            f"{user.name} has no attached policies.",
+        )
 
 
 @rule(
