@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from audit import __version__
+from audit.cli_options import option_group
 from audit.cli_review import ReviewRequest, review_options
 from audit.errors import (
     EXIT_FAILURE,
@@ -75,98 +76,84 @@ def _parse_formats(value: str) -> tuple[str, ...]:
     return chosen
 
 
-def collection_options(func: F) -> F:
-    """Options shared by `run` and `collect`: where and how to reach AWS."""
-    for option in reversed(
-        (
-            click.option("--profile", help="AWS named profile (default: the standard chain)."),
-            click.option("--region", help="Home region for STS/IAM calls (IAM is global)."),
-            click.option(
-                "--endpoint-url",
-                help="Send every AWS call to this endpoint (e.g. a moto server).",
-            ),
-            click.option(
-                "--analyzer-region",
-                "analyzer_regions",
-                multiple=True,
-                help="Region to check for IAM Access Analyzer (repeatable; "
-                "default: every enabled region).",
-            ),
-            click.option(
-                "--max-attempts",
-                type=click.IntRange(1, 50),
-                default=10,
-                show_default=True,
-                help="Attempts per API call (adaptive retry on throttling).",
-            ),
-            click.option(
-                "--report-wait",
-                type=click.FloatRange(1, 3600),
-                default=120.0,
-                show_default=True,
-                help="Seconds to wait for AWS to generate the credential report.",
-            ),
-        )
-    ):
-        func = option(func)
-    return func
+# Options shared by `run` and `collect`: where and how to reach AWS.
+collection_options = option_group(
+    click.option("--profile", help="AWS named profile (default: the standard chain)."),
+    click.option("--region", help="Home region for STS/IAM calls (IAM is global)."),
+    click.option(
+        "--endpoint-url",
+        help="Send every AWS call to this endpoint (e.g. a moto server).",
+    ),
+    click.option(
+        "--analyzer-region",
+        "analyzer_regions",
+        multiple=True,
+        help="Region to check for IAM Access Analyzer (repeatable; default: every enabled region).",
+    ),
+    click.option(
+        "--max-attempts",
+        type=click.IntRange(1, 50),
+        default=10,
+        show_default=True,
+        help="Attempts per API call (adaptive retry on throttling).",
+    ),
+    click.option(
+        "--report-wait",
+        type=click.FloatRange(1, 3600),
+        default=120.0,
+        show_default=True,
+        help="Seconds to wait for AWS to generate the credential report.",
+    ),
+)
 
 
-def report_options(func: F) -> F:
-    """Options shared by every command that writes reports."""
-    for option in reversed(
-        (
-            click.option(
-                "--out",
-                type=click.Path(file_okay=False, path_type=Path),
-                help="Write the reports into this folder "
-                "(default: reports/<account-id>/<UTC timestamp>/).",
-            ),
-            click.option(
-                "--format",
-                "formats",
-                default="html,pdf,csv,json",
-                show_default=True,
-                help="Comma-separated report formats: html, pdf, csv, json.",
-            ),
-            click.option(
-                "--as-of",
-                help="Judge the account as of this ISO 8601 time "
-                "(default: the snapshot's collection time).",
-            ),
-            click.option(
-                "--page-size",
-                type=click.Choice(["A4", "Letter"], case_sensitive=False),
-                default="A4",
-                show_default=True,
-                help="PDF page size.",
-            ),
-            click.option(
-                "--pdf-max-resources",
-                type=click.IntRange(1, 10_000),
-                default=25,
-                show_default=True,
-                help="Affected resources listed per rule in the PDF (all are in the CSV).",
-            ),
-            click.option(
-                "--prepared-by", default="", help="Name printed on the PDF's sign-off page."
-            ),
-            click.option(
-                "--review-period",
-                default="",
-                help="Period the review covers, shown on the PDF cover (e.g. '2026 Q3'; "
-                "default: 'up to <as-of date>').",
-            ),
-            click.option(
-                "--config",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="audit.toml: thresholds, severity overrides, disabled rules, accepted "
-                "risks (default: ./audit.toml when present; see audit.example.toml).",
-            ),
-        )
-    ):
-        func = option(func)
-    return func
+# Options shared by every command that writes reports.
+report_options = option_group(
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Write the reports into this folder (default: reports/<account-id>/<UTC timestamp>/).",
+    ),
+    click.option(
+        "--format",
+        "formats",
+        default="html,pdf,csv,json",
+        show_default=True,
+        help="Comma-separated report formats: html, pdf, csv, json.",
+    ),
+    click.option(
+        "--as-of",
+        help="Judge the account as of this ISO 8601 time "
+        "(default: the snapshot's collection time).",
+    ),
+    click.option(
+        "--page-size",
+        type=click.Choice(["A4", "Letter"], case_sensitive=False),
+        default="A4",
+        show_default=True,
+        help="PDF page size.",
+    ),
+    click.option(
+        "--pdf-max-resources",
+        type=click.IntRange(1, 10_000),
+        default=25,
+        show_default=True,
+        help="Affected resources listed per rule in the PDF (all are in the CSV).",
+    ),
+    click.option("--prepared-by", default="", help="Name printed on the PDF's sign-off page."),
+    click.option(
+        "--review-period",
+        default="",
+        help="Period the review covers, shown on the PDF cover (e.g. '2026 Q3'; "
+        "default: 'up to <as-of date>').",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="audit.toml: thresholds, severity overrides, disabled rules, accepted "
+        "risks (default: ./audit.toml when present; see audit.example.toml).",
+    ),
+)
 
 
 def quiet_option(func: F) -> F:

@@ -8,13 +8,14 @@ collected, so a typo fails in a second, not after a long collection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from audit.cli_options import option_group
 from audit.errors import InputError
 from audit.findings import AuditResult, Severity
 
@@ -24,48 +25,41 @@ if TYPE_CHECKING:
     from audit.review import Review, ReviewSection
     from audit.suppressions import Suppression
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 SEVERITY_NAMES = tuple(s.label for s in sorted(Severity, reverse=True))
 
 
-def review_options(func: F) -> F:
-    """Options shared by every command that evaluates and reports."""
-    for option in reversed(
-        (
-            click.option(
-                "--suppressions",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="TOML file of [[suppressions]] (accepted risks), in addition to "
-                "those in audit.toml.",
-            ),
-            click.option(
-                "--fail-on",
-                type=click.Choice(SEVERITY_NAMES, case_sensitive=False),
-                help="Exit 1 when a failing, unsuppressed finding at or above this "
-                "severity exists (CI gate).",
-            ),
-            click.option(
-                "--email-to",
-                metavar="ADDR[,ADDR]",
-                help="E-mail the PDF report to these addresses (needs --smtp-host).",
-            ),
-            click.option("--email-from", metavar="ADDR", help="Sender address."),
-            click.option("--smtp-host", help="SMTP server for --email-to."),
-            click.option(
-                "--smtp-port",
-                type=click.IntRange(1, 65535),
-                help="SMTP port (default 25, or 587 with --smtp-starttls).",
-            ),
-            click.option("--smtp-starttls", is_flag=True, help="Upgrade to TLS with STARTTLS."),
-            click.option(
-                "--smtp-user",
-                help="SMTP login; the password is read from $IAM_AUDIT_SMTP_PASSWORD.",
-            ),
-        )
-    ):
-        func = option(func)
-    return func
+# Options shared by every command that evaluates and reports.
+review_options = option_group(
+    click.option(
+        "--suppressions",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML file of [[suppressions]] (accepted risks), in addition to those in audit.toml.",
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice(SEVERITY_NAMES, case_sensitive=False),
+        help="Exit 1 when a failing, unsuppressed finding at or above this "
+        "severity exists (CI gate).",
+    ),
+    click.option(
+        "--email-to",
+        metavar="ADDR[,ADDR]",
+        help="E-mail the PDF report to these addresses (needs --smtp-host).",
+    ),
+    click.option("--email-from", metavar="ADDR", help="Sender address."),
+    click.option("--smtp-host", help="SMTP server for --email-to."),
+    click.option(
+        "--smtp-port",
+        type=click.IntRange(1, 65535),
+        help="SMTP port (default 25, or 587 with --smtp-starttls).",
+    ),
+    click.option("--smtp-starttls", is_flag=True, help="Upgrade to TLS with STARTTLS."),
+    click.option(
+        "--smtp-user",
+        help="SMTP login; the password is read from $IAM_AUDIT_SMTP_PASSWORD.",
+    ),
+)
 
 
 def _config_path(config: Path | None) -> Path | None:
