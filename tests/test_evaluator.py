@@ -242,3 +242,24 @@ def test_combination_paths_come_from_different_policies() -> None:
     found = {e.method.name: e for e in escalations(user_permissions(snap, snap.users[0]))}
     esc = found["iam:PassRole + ec2:RunInstances"]
     assert esc.paths == ("via group ops -> policy PassApp", "via inline policy ec2")
+
+
+SELF = "arn:aws:iam::*:user/${aws:username}"
+
+
+def test_own_credentials_are_not_escalation() -> None:
+    # AWS's "manage your own credentials" policy: keys and password for yourself only.
+    own = perms_of(
+        allow(["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"], SELF)
+    )
+    assert escalations(own) == ()
+    # The same actions on any user, or next to a grant on any user, still escalate.
+    anyone = perms_of(allow("iam:CreateAccessKey", ["arn:aws:iam::*:user/*"]))
+    assert {e.method.name for e in escalations(anyone)} == {"iam:CreateAccessKey"}
+    both = perms_of(allow("iam:CreateAccessKey", SELF), allow("iam:CreateAccessKey", "*"))
+    assert {e.method.name for e in escalations(both)} == {"iam:CreateAccessKey"}
+    # Policies on yourself are escalation even when scoped to yourself.
+    attach_self = perms_of(allow("iam:AttachUserPolicy", SELF))
+    assert {e.method.name for e in escalations(attach_self)} == {"iam:AttachUserPolicy"}
+    # The plain question "may this user create an access key?" still says yes.
+    assert access(own, "iam:CreateAccessKey").granted

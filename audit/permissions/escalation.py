@@ -54,6 +54,13 @@ ESCALATION_METHODS: tuple[EscalationMethod, ...] = (
 )
 
 
+# A new key or password for *yourself* gives you nothing you did not have: these escalate only
+# when aimed at another user (AWS's "manage your own credentials" policy is not escalation).
+SELF_SERVICE_ACTIONS = frozenset(
+    ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+)
+
+
 @dataclass(frozen=True)
 class Escalation:
     method: EscalationMethod
@@ -68,7 +75,7 @@ class Escalation:
 def escalations(perms: EffectivePermissions) -> tuple[Escalation, ...]:
     """Every escalation method whose actions the principal all holds."""
     needed = {a for m in ESCALATION_METHODS for a in m.actions}
-    answers_by_action = {a: access(perms, a) for a in needed}
+    answers_by_action = {a: access(perms, a, others_only=a in SELF_SERVICE_ACTIONS) for a in needed}
     found = []
     for method in ESCALATION_METHODS:
         answers = [answers_by_action[a] for a in method.actions]

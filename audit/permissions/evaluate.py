@@ -180,10 +180,16 @@ def _bounded(perms: EffectivePermissions, access: Access, matches: Matcher, wide
     return Access(access.action, Verdict.NOT_GRANTED, access.paths, (), all_notes + (limit,))
 
 
-def access(perms: EffectivePermissions, action: str) -> Access:
-    """May the principal perform ``action`` on at least some resource?"""
+def access(perms: EffectivePermissions, action: str, *, others_only: bool = False) -> Access:
+    """May the principal perform ``action`` on at least some resource?
+
+    ``others_only``: ignore Allows limited to the caller's own user (``user/${aws:username}``),
+    for actions that only matter when aimed at someone else.
+    """
 
     def matches(st: Statement) -> bool:
+        if others_only and st.effect is Effect.ALLOW and st.self_only:
+            return False
         return st.matches_action(action)
 
     verdict, paths, resources, notes = _evaluate(perms.sources, matches, False)

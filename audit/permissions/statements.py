@@ -70,6 +70,16 @@ class Statement:
         """False only for a statement that can match no resource at all (NotResource "*")."""
         return not (self.not_resource and "*" in self.resources)
 
+    @property
+    def self_only(self) -> bool:
+        """Every resource is the caller's own user (``user/${aws:username}``), as in AWS's
+        "manage your own credentials" policy."""
+        return (
+            not self.not_resource
+            and bool(self.resources)
+            and all(r.lower().endswith("user/${aws:username}") for r in self.resources)
+        )
+
     def describe_actions(self) -> str:
         listed = ", ".join(self.actions)
         return f"every action except {listed}" if self.not_action else listed
