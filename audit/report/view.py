@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity, Status
-from audit.model import ALL_PARTS, CredentialRow, OutcomeStatus, Snapshot, User
+from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
@@ -425,6 +425,13 @@ _REMEDIES = {
 }
 
 
+def _throttled_note(o: ApiOutcome) -> str:
+    """Throttled, then ok: the data is complete, but say so (AWS was pushing back)."""
+    if o.status is OutcomeStatus.OK and o.retries:
+        return f"throttled, then ok after {o.retries} retr{'y' if o.retries == 1 else 'ies'}"
+    return ""
+
+
 def _rules_needing(part: str) -> tuple[str, ...]:
     return tuple(r.meta.id for r in all_rules() if part in r.meta.requires and not r.meta.workflow)
 
@@ -453,7 +460,7 @@ def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
             part=o.part,
             status=o.status.value,
             region=o.region or "",
-            message=o.message,
+            message=o.message or _throttled_note(o),
             calls=o.calls,
             retries=o.retries,
             remedy=_REMEDIES.get(o.status, "").format(api=o.api),
