@@ -12,16 +12,9 @@ from pypdf import PdfReader
 
 from audit.cli import main
 from audit.findings import FINDING_COLUMNS
+from tests.cli_helpers import run_cli
 
 FIVE = ("report.html", "report.pdf", "findings.csv", "findings.json", "snapshot.json.gz")
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture(scope="module")

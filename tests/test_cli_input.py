@@ -7,13 +7,7 @@ from pathlib import Path
 import pytest
 
 from audit.cli import main
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), capsys.readouterr().err
+from tests.cli_helpers import run_cli
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def test_bad_usage_is_one_line_and_exit_2(
     places: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, err = run_cli([a.format(**places) for a in args], capsys)
+    code, _, err = run_cli([a.format(**places) for a in args], capsys)
     assert code == 2
     assert err.count("\n") == 1, err
     assert err.startswith("iam-audit: error: ")
@@ -60,7 +54,7 @@ def test_bad_usage_is_one_line_and_exit_2(
 
 
 def test_no_arguments_still_shows_the_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = run_cli([], capsys)
+    code, _, err = run_cli([], capsys)
     assert code == 2
     assert "Usage: iam-audit" in err and "Commands:" in err
 
@@ -70,7 +64,7 @@ def test_bad_as_of_is_one_line_and_exit_2(
     as_of: str, places: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The last one parses, but is past year 9999 in UTC: it was "failed: OverflowError", exit 4.
-    code, err = run_cli(["report", places["file"], "--as-of", as_of], capsys)
+    code, _, err = run_cli(["report", places["file"], "--as-of", as_of], capsys)
     assert code == 2
     assert err == f"iam-audit: error: --as-of {as_of!r} is not an ISO 8601 date or time " + (
         "(e.g. 2026-09-30)\n"
@@ -86,7 +80,7 @@ def test_ctrl_c_is_one_message_exit_130_and_documented(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(audit.snapshot_io, "read_snapshot", interrupted)
-    code, err = run_cli(["report", places["file"], "--out", places["dir"]], capsys)
+    code, _, err = run_cli(["report", places["file"], "--out", places["dir"]], capsys)
     assert code == 130
     assert err.strip() == "iam-audit: interrupted"
     assert Path(places["file"]).read_text() == "earlier output"
@@ -105,6 +99,6 @@ def test_diff_out_under_a_file_is_one_line_and_exit_2(
     snap = str(Path(places["dir"]) / "snap.json.gz")
     write_snapshot(snapshot(), Path(snap))
     blocker = places["file"]
-    code, err = run_cli(["diff", snap, snap, "--out", f"{blocker}/diff"], capsys)
+    code, _, err = run_cli(["diff", snap, snap, "--out", f"{blocker}/diff"], capsys)
     assert code == 2
     assert err == f"iam-audit: error: --out: cannot write under {blocker}: it is not a folder\n"

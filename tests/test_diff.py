@@ -30,6 +30,7 @@ from audit.history import new_run_dir
 from audit.identity_changes import identity_changes
 from audit.model import PART_CREDENTIAL_REPORT, Snapshot
 from audit.snapshot_io import to_jsonable, write_snapshot
+from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before, snap
 
 
@@ -365,15 +366,6 @@ def test_demo_account_diff_a_quarter_apart() -> None:
 
 
 # --- the command --------------------------------------------------------------------------
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from audit.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return int(done.value.code or 0), out.out, out.err
 
 
 def test_cli_diff_of_two_snapshot_files(

@@ -14,7 +14,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from audit.cli import main
 from audit.email_report import (
     PASSWORD_ENV,
     DeliveryError,
@@ -26,6 +25,7 @@ from audit.email_report import (
 )
 from audit.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError
 from audit.snapshot_io import write_snapshot
+from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import after, before
 
 USER, PASSWORD = "auditor", "correct horse"
@@ -83,13 +83,6 @@ def smtp_auth_server() -> Iterator[Inbox]:
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # ./audit.toml and ./reports of the repo stay out of it
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return int(done.value.code or 0), out.out, out.err
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import main
 from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputError
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.gate import exit_code, gate_failures, gate_message, parse_fail_on
 from audit.model import ApiOutcome, OutcomeStatus, Snapshot
 from audit.snapshot_io import write_snapshot
+from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import after
 
 AS_OF = datetime(2026, 9, 30, tzinfo=UTC)
@@ -94,13 +94,6 @@ def test_gate_message_and_parsing() -> None:
 
 
 # --- through the CLI ----------------------------------------------------------------------
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return int(done.value.code or 0), out.out, out.err
 
 
 @pytest.fixture(autouse=True)

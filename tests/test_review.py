@@ -16,6 +16,7 @@ from audit.history import new_run_dir
 from audit.model import Snapshot
 from audit.review import build_review, change_lines, review_section
 from audit.snapshot_io import to_jsonable, write_snapshot
+from tests.cli_helpers import exit_code
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, before
 
 
@@ -112,17 +113,8 @@ def test_trend_charts_are_inline_svg_and_reproducible(tmp_path: Path) -> None:
         assert sev.label in one.severity_chart  # the legend
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> int:
-    from audit.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    capsys.readouterr()
-    return int(done.value.code or 0)
-
-
 def test_the_report_shows_changes_trend_and_accepted_risks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     accepted = tmp_path / "accepted.toml"
@@ -139,9 +131,8 @@ def test_the_report_shows_changes_trend_and_accepted_risks(
     for snapshot in (before(), after()):
         path = tmp_path / "s.json.gz"
         write_snapshot(snapshot, path)
-        code = run_cli(
-            ["report", str(path), "--format", "html,pdf", "--suppressions", str(accepted), "-q"],
-            capsys,
+        code = exit_code(
+            ["report", str(path), "--format", "html,pdf", "--suppressions", str(accepted), "-q"]
         )
         assert code == 0
     first, second = sorted((tmp_path / "reports" / ACCT).iterdir())
@@ -192,14 +183,14 @@ def test_first_seen_chains_through_each_runs_own_diff_json(tmp_path: Path) -> No
 
 
 def test_an_adhoc_diff_json_is_not_trusted_for_first_seen(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from audit.diff import known_first_seen
 
     monkeypatch.chdir(tmp_path)
     old = store(tmp_path, before())
     new = store(tmp_path, after())
-    assert run_cli(["diff", str(old), str(new), "-q"], capsys) == 0
+    assert exit_code(["diff", str(old), str(new), "-q"]) == 0
     assert json.loads((new / "diff.json").read_text(encoding="utf-8"))["kind"] == "adhoc"
     assert known_first_seen(new) is None
 

@@ -20,6 +20,7 @@ from audit.suppressions import (
     load_suppressions,
     parse_suppressions,
 )
+from tests.cli_helpers import run_cli
 
 AS_OF = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ACCT = "123456789012"
@@ -270,15 +271,6 @@ def test_workflow_rules_are_registered_but_never_run_by_the_engine() -> None:
 
 
 # --- through the CLI: audit.toml, --config and --suppressions --------------------------------
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from audit.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return int(done.value.code or 0), out.out, out.err
 
 
 @pytest.fixture

@@ -9,19 +9,11 @@ import botocore.endpoint
 import botocore.handlers
 import pytest
 
-from audit.cli import main
 from audit.snapshot_io import read_snapshot
+from tests.cli_helpers import exit_code
 from tests.collect.conftest import ErrorResponder
 
 ARGS = ["--region", "us-east-1", "--analyzer-region", "us-east-1", "--quiet"]
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    code = info.value.code
-    assert isinstance(code, int)
-    return code
 
 
 @pytest.mark.usefixtures("moto_account")
@@ -29,7 +21,7 @@ def test_collect_exits_0_and_prints_the_snapshot_hash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "snap.json.gz"
-    assert _run(["collect", "--output", str(out), *ARGS]) == 0
+    assert exit_code(["collect", "--output", str(out), *ARGS]) == 0
     digest, path = capsys.readouterr().out.split()
     assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
     assert path == str(out)
@@ -57,7 +49,7 @@ def test_denied_api_makes_collect_exit_3(
         ],
     )
     out = tmp_path / "snap.json.gz"
-    assert _run(["collect", "--output", str(out), *ARGS]) == 3
+    assert exit_code(["collect", "--output", str(out), *ARGS]) == 3
     assert responder.sent == 1
     err = capsys.readouterr().err
     assert "iam:GetAccountPasswordPolicy: access_denied AccessDenied: injected" in err
@@ -71,7 +63,7 @@ def test_unreachable_endpoint_exits_4_with_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _s: None)
-    code = _run(
+    code = exit_code(
         [
             "collect",
             "--output",

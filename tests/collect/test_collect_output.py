@@ -8,15 +8,7 @@ from pathlib import Path
 import pytest
 
 import audit.collect
-from audit.cli import main
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    code = info.value.code
-    assert isinstance(code, int)
-    return code
+from tests.cli_helpers import exit_code
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def a_file(tmp_path: Path) -> Path:
 def test_output_under_a_file_is_refused_before_collecting(
     argv: list[str], needle: str, a_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = _run([a.format(file=a_file) for a in argv] + ["--region", "us-east-1", "-q"])
+    code = exit_code([a.format(file=a_file) for a in argv] + ["--region", "us-east-1", "-q"])
     err = capsys.readouterr().err
     assert code == 2, err
     assert err == f"iam-audit: error: {needle.format(file=a_file)}: it is not a folder\n"
@@ -64,7 +56,7 @@ def test_output_folder_without_write_permission_is_refused_before_collecting(
         return False if Path(str(path)) == locked else real_access(path, mode)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "access", access)
-    code = _run(["collect", "-o", str(locked / "new" / "snap.json.gz"), "-q"])
+    code = exit_code(["collect", "-o", str(locked / "new" / "snap.json.gz"), "-q"])
     assert code == 2
     assert capsys.readouterr().err == (
         f"iam-audit: error: --output: cannot write into {locked}: permission denied\n"

@@ -6,17 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import main
 from audit.collect import CollectOptions, collect_snapshot
 from audit.errors import CollectionError, InputError
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    code = info.value.code
-    assert isinstance(code, int)
-    return code
+from tests.cli_helpers import exit_code
 
 
 def test_unknown_profile_from_aws_profile_is_named(
@@ -61,7 +53,7 @@ def test_bad_analyzer_region_fails_before_collecting(
     # everything else was collected: the whole collection was lost, with exit 4.
     out = tmp_path / "snap.json.gz"
     argv = ["collect", "-o", str(out), "--region", "us-east-1", "-q"]
-    assert _run([*argv, "--analyzer-region", "us east 1"]) == 2
+    assert exit_code([*argv, "--analyzer-region", "us east 1"]) == 2
     err = capsys.readouterr().err
     assert err == "iam-audit: error: --analyzer-region 'us east 1' is not a valid AWS region name\n"
     assert not out.exists()
@@ -110,7 +102,7 @@ def test_credential_process_failure_is_one_line(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key)
-    code = _run(["collect", "-o", str(tmp_path / "s.json.gz"), "--profile", "vaulted", "-q"])
+    code = exit_code(["collect", "-o", str(tmp_path / "s.json.gz"), "--profile", "vaulted", "-q"])
     err = capsys.readouterr().err
     assert code == 4
     assert err.count("\n") == 1, err
