@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
-from audit.findings import Result, Severity
-from audit.model import PART_PASSWORD_POLICY, Snapshot
+from audit.findings import Resource, Result, Severity
+from audit.model import PART_PASSWORD_POLICY, PasswordPolicy, Snapshot
 from audit.rules._resources import account
 from audit.rules.controls import cis, hub
-from audit.rules.registry import Context, rule
+from audit.rules.registry import Context, RuleCheck, rule
 
 NO_POLICY = (
     "The account has no password policy, so AWS defaults apply (8 characters, no reuse check)."
 )
+
+PolicyCheck = Callable[[PasswordPolicy, Context, Resource], Result]
+
+
+def on_policy(check: PolicyCheck) -> RuleCheck:
+    """Judge the account's password policy; having none at all fails every such rule."""
+
+    @functools.wraps(check)
+    def run(snap: Snapshot, ctx: Context) -> Iterator[Result]:
+        acct = account(snap)
+        if snap.password_policy is None:
+            yield Result.failed(acct, NO_POLICY)
+        else:
+            yield check(snap.password_policy, ctx, acct)
+
+    return run
 
 
 @rule(
@@ -30,20 +47,15 @@ NO_POLICY = (
     ),
     requires=(PART_PASSWORD_POLICY,),
 )
-def password_min_length(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    acct = account(snap)
-    policy = snap.password_policy
+@on_policy
+def password_min_length(policy: PasswordPolicy, ctx: Context, acct: Resource) -> Result:
     wanted = ctx.thresholds.password_min_length
-    if policy is None:
-        yield Result.failed(acct, NO_POLICY)
-        return
     length = policy.minimum_password_length or 0
     if length < wanted:
-        yield Result.failed(
+        return Result.failed(
             acct, f"Minimum password length is {length}; at least {wanted} required."
         )
-    else:
-        yield Result.passed(acct, f"Minimum password length is {length} (>= {wanted}).")
+    return Result.passed(acct, f"Minimum password length is {length} (>= {wanted}).")
 
 
 @rule(
@@ -62,19 +74,14 @@ def password_min_length(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_PASSWORD_POLICY,),
 )
-def password_reuse(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    acct = account(snap)
-    policy = snap.password_policy
+@on_policy
+def password_reuse(policy: PasswordPolicy, ctx: Context, acct: Resource) -> Result:
     wanted = ctx.thresholds.password_reuse_prevention
-    if policy is None:
-        yield Result.failed(acct, NO_POLICY)
-        return
     remembered = policy.password_reuse_prevention or 0
     if remembered < wanted:
         said = f"remembers {remembered}" if remembered else "does not prevent reuse"
-        yield Result.failed(acct, f"The password policy {said}; at least {wanted} required.")
-    else:
-        yield Result.passed(acct, f"The password policy remembers {remembered} passwords.")
+        return Result.failed(acct, f"The password policy {said}; at least {wanted} required.")
+    return Result.passed(acct, f"The password policy remembers {remembered} passwords.")
 
 
 @rule(
@@ -95,12 +102,8 @@ def password_reuse(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_PASSWORD_POLICY,),
 )
-def password_complexity(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    acct = account(snap)
-    policy = snap.password_policy
-    if policy is None:
-        yield Result.failed(acct, NO_POLICY)
-        return
+@on_policy
+def password_complexity(policy: PasswordPolicy, ctx: Context, acct: Resource) -> Result:
     classes = {
         "uppercase letters": policy.require_uppercase_characters,
         "lowercase letters": policy.require_lowercase_characters,
@@ -109,13 +112,12 @@ def password_complexity(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     }
     missing = [name for name, required in classes.items() if not required]
     if missing:
-        yield Result.failed(
+        return Result.failed(
             acct,
             "The password policy does not require " + ", ".join(missing) + ".",
             missing=missing,
         )
-    else:
-        yield Result.passed(acct, "The password policy requires all four character classes.")
+    return Result.passed(acct, "The password policy requires all four character classes.")
 
 
 @rule(
@@ -135,17 +137,12 @@ def password_complexity(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_PASSWORD_POLICY,),
 )
-def password_expiry(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    acct = account(snap)
-    policy = snap.password_policy
+@on_policy
+def password_expiry(policy: PasswordPolicy, ctx: Context, acct: Resource) -> Result:
     limit = ctx.thresholds.password_max_age_days
-    if policy is None:
-        yield Result.failed(acct, NO_POLICY)
-        return
     age = policy.max_password_age if policy.expire_passwords or policy.max_password_age else None
     if not age:
-        yield Result.failed(acct, f"Passwords never expire; at most {limit} days required.")
-    elif age > limit:
-        yield Result.failed(acct, f"Passwords expire after {age} days; at most {limit} required.")
-    else:
-        yield Result.passed(acct, f"Passwords expire after {age} days (<= {limit}).")
+        return Result.failed(acct, f"Passwords never expire; at most {limit} days required.")
+    if age > limit:
+        return Result.failed(acct, f"Passwords expire after {age} days; at most {limit} required.")
+    return Result.passed(acct, f"Passwords expire after {age} days (<= {limit}).")
