@@ -210,7 +210,7 @@ def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
 
 def _run_dir(base: Path, snapshot: Snapshot) -> Path:
     """reports/<account>/<UTC timestamp>/, never an existing folder (runs are history)."""
-    from audit.history import new_run_dir
+    from audit.workflow.history import new_run_dir
 
     return new_run_dir(base, snapshot.meta.account_id, snapshot.meta.collected_at)
 
@@ -393,8 +393,8 @@ def permissions() -> int:
 @quiet_option
 def diff(old: Path, new: Path, out: Path | None, limit: int, quiet: bool) -> int:
     """Compare two reviews: snapshot files or run folders (reports/<account>/<time>/)."""
-    from audit.diff import diff_csv, diff_json, diff_paths, summary_text
     from audit.output import atomic_write_bytes
+    from audit.workflow.diff import diff_csv, diff_json, diff_paths, summary_text
 
     out_dir = out or (new if new.is_dir() else Path("."))
     _check_writable_folder(out_dir, "--out")

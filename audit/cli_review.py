@@ -20,10 +20,10 @@ from audit.errors import InputError
 from audit.findings import AuditResult, Severity
 
 if TYPE_CHECKING:
-    from audit.email_report import EmailRequest
     from audit.model import Snapshot
-    from audit.review import Review, ReviewSection
-    from audit.suppressions import Suppression
+    from audit.workflow.email_report import EmailRequest
+    from audit.workflow.review import Review, ReviewSection
+    from audit.workflow.suppressions import Suppression
 
 
 SEVERITY_NAMES = tuple(s.label for s in sorted(Severity, reverse=True))
@@ -70,7 +70,7 @@ def _config_path(config: Path | None) -> Path | None:
 
 def _config_suppressions(config: Path | None) -> tuple[Suppression, ...]:
     from audit.config import read_config
-    from audit.suppressions import parse_suppressions
+    from audit.workflow.suppressions import parse_suppressions
 
     path = _config_path(config)
     if path is None:
@@ -96,8 +96,8 @@ class ReviewRequest:
         cls, params: dict[str, Any], formats: Sequence[str], config: Path | None = None
     ) -> ReviewRequest:
         """Validate the workflow options; ``config`` is --config (default ./audit.toml)."""
-        from audit.email_report import email_request
-        from audit.suppressions import load_suppressions
+        from audit.workflow.email_report import email_request
+        from audit.workflow.suppressions import load_suppressions
 
         email = email_request(
             params["email_to"],
@@ -121,7 +121,7 @@ class ReviewRequest:
         )
 
     def apply(self, result: AuditResult) -> AuditResult:
-        from audit.suppressions import apply_suppressions
+        from audit.workflow.suppressions import apply_suppressions
 
         return apply_suppressions(result, self.suppressions, result.as_of)
 
@@ -129,7 +129,7 @@ class ReviewRequest:
     def past(
         reports_dir: Path, snapshot: Snapshot, result: AuditResult, out_dir: Path
     ) -> Review | None:
-        from audit.review import build_review
+        from audit.workflow.review import build_review
 
         return build_review(reports_dir, snapshot, result, out_dir)
 
@@ -137,7 +137,7 @@ class ReviewRequest:
     def section(review: Review | None, formats: Sequence[str]) -> ReviewSection | None:
         if review is None or not {"html", "pdf"} & set(formats):
             return None
-        from audit.review import review_section
+        from audit.workflow.review import review_section
 
         return review_section(review)
 
@@ -145,7 +145,7 @@ class ReviewRequest:
     def write_diff(review: Review | None, out_dir: Path) -> list[Path]:
         if review is None:
             return []
-        from audit.review import write_diff_files
+        from audit.workflow.review import write_diff_files
 
         return write_diff_files(review, out_dir)
 
@@ -162,8 +162,8 @@ class ReviewRequest:
         Called after every report is on disk: an SMTP failure raises DeliveryError (exit 4,
         which wins over 1 and 3: the review did not reach its readers) and the files stay.
         """
-        from audit.gate import exit_code, gate_message
-        from audit.review import change_lines
+        from audit.workflow.gate import exit_code, gate_message
+        from audit.workflow.review import change_lines
 
         lines = change_lines(review) if review else []
         if lines and not quiet:
@@ -176,7 +176,7 @@ class ReviewRequest:
             if message:
                 click.echo(f"iam-audit: {message}", err=True)
         if self.email is not None:
-            from audit.email_report import build_message, send, subject_line, summary_body
+            from audit.workflow.email_report import build_message, send, subject_line, summary_body
 
             pdf = out_dir / "report.pdf"
             msg = build_message(

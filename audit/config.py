@@ -27,7 +27,7 @@ from audit.findings import Severity
 from audit.settings import Settings, Thresholds
 
 DEFAULT_CONFIG = Path("audit.toml")
-# Top-level keys parsed elsewhere (audit.suppressions reads [[suppressions]]).
+# Top-level keys parsed elsewhere (audit.workflow.suppressions reads [[suppressions]]).
 FOREIGN_KEYS = frozenset({"suppressions"})
 _OWN_KEYS = ("thresholds", "severity", "disabled_rules")
 _MAX = 36_500  # any threshold: days, characters or passwords remembered

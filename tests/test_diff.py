@@ -12,7 +12,12 @@ from typing import Any
 
 import pytest
 
-from audit.diff import (
+from audit.engine import evaluate
+from audit.errors import InputError
+from audit.findings import Finding, Severity, Status, finding_record
+from audit.model import PART_CREDENTIAL_REPORT, Snapshot
+from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.workflow.diff import (
     DIFF_CSV_COLUMNS,
     Side,
     diff_csv,
@@ -23,13 +28,8 @@ from audit.diff import (
     load_side,
     summary_text,
 )
-from audit.engine import evaluate
-from audit.errors import InputError
-from audit.findings import Finding, Severity, Status, finding_record
-from audit.history import new_run_dir
-from audit.identity_changes import identity_changes
-from audit.model import PART_CREDENTIAL_REPORT, Snapshot
-from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.workflow.history import new_run_dir
+from audit.workflow.identity_changes import identity_changes
 from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before, snap
 

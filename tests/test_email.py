@@ -14,7 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from audit.email_report import (
+from audit.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError
+from audit.snapshot_io import write_snapshot
+from audit.workflow.email_report import (
     PASSWORD_ENV,
     DeliveryError,
     SmtpSettings,
@@ -23,8 +25,6 @@ from audit.email_report import (
     parse_recipients,
     send,
 )
-from audit.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError
-from audit.snapshot_io import write_snapshot
 from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import after, before
 
@@ -151,8 +151,8 @@ def test_the_pdf_arrives_byte_identical_with_a_summary(
 def test_first_review_says_there_is_nothing_to_compare(smtp_server: Inbox) -> None:
     pdf = Path("report.pdf")
     pdf.write_bytes(b"%PDF-1.7 test")
-    from audit.email_report import summary_body
     from audit.engine import evaluate
+    from audit.workflow.email_report import summary_body
 
     snap = after()
     body = summary_body(snap, evaluate(snap))

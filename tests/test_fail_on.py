@@ -11,9 +11,9 @@ import pytest
 
 from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputError
 from audit.findings import AuditResult, Finding, Severity, Status
-from audit.gate import exit_code, gate_failures, gate_message, parse_fail_on
 from audit.model import ApiOutcome, OutcomeStatus, Snapshot
 from audit.snapshot_io import write_snapshot
+from audit.workflow.gate import exit_code, gate_failures, gate_message, parse_fail_on
 from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import after
 

@@ -11,7 +11,9 @@ import pytest
 
 from audit.errors import InputError
 from audit.findings import Finding, Severity, Status, finding_record
-from audit.history import (
+from audit.model import ApiOutcome, OutcomeStatus, Snapshot, SnapshotMeta
+from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.workflow.history import (
     Run,
     earlier_runs,
     finding_from_record,
@@ -22,8 +24,6 @@ from audit.history import (
     run_findings,
     trend,
 )
-from audit.model import ApiOutcome, OutcomeStatus, Snapshot, SnapshotMeta
-from audit.snapshot_io import to_jsonable, write_snapshot
 
 ACCT = "123456789012"
 T0 = datetime(2026, 3, 31, 23, 59, 58, tzinfo=UTC)

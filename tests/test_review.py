@@ -12,10 +12,10 @@ from pypdf import PdfReader
 
 from audit.engine import evaluate
 from audit.findings import Severity, finding_record
-from audit.history import new_run_dir
 from audit.model import Snapshot
-from audit.review import build_review, change_lines, review_section
 from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.workflow.history import new_run_dir
+from audit.workflow.review import build_review, change_lines, review_section
 from tests.cli_helpers import exit_code
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, before
 
@@ -156,8 +156,8 @@ def test_the_report_shows_changes_trend_and_accepted_risks(
 
 
 def test_first_seen_chains_through_each_runs_own_diff_json(tmp_path: Path) -> None:
-    from audit.diff import known_first_seen, load_side
-    from audit.review import write_diff_files
+    from audit.workflow.diff import known_first_seen, load_side
+    from audit.workflow.review import write_diff_files
 
     q0 = at(before(), -90)
     first = store(tmp_path, q0)
@@ -185,7 +185,7 @@ def test_first_seen_chains_through_each_runs_own_diff_json(tmp_path: Path) -> No
 def test_an_adhoc_diff_json_is_not_trusted_for_first_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from audit.diff import known_first_seen
+    from audit.workflow.diff import known_first_seen
 
     monkeypatch.chdir(tmp_path)
     old = store(tmp_path, before())
@@ -196,7 +196,7 @@ def test_an_adhoc_diff_json_is_not_trusted_for_first_seen(
 
 
 def test_trend_reads_summary_json_without_touching_the_findings(tmp_path: Path) -> None:
-    from audit.history import list_runs, trend
+    from audit.workflow.history import list_runs, trend
 
     run_dir = new_run_dir(tmp_path, ACCT, T1)
     (run_dir / "summary.json").write_text(

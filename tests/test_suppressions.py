@@ -14,7 +14,7 @@ from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ApiOutcome, OutcomeStatus, Snapshot, SnapshotMeta
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY
-from audit.suppressions import (
+from audit.workflow.suppressions import (
     Suppression,
     apply_suppressions,
     load_suppressions,

@@ -19,7 +19,7 @@ from audit.model import Snapshot
 from audit.output import atomic_write_bytes
 
 if TYPE_CHECKING:
-    from audit.review import ReviewSection
+    from audit.workflow.review import ReviewSection
 
 FORMATS = ("html", "pdf", "csv", "json")
 PAGE_SIZES = ("A4", "Letter")
@@ -36,7 +36,7 @@ class ReportOptions:
     key_age_limit_days: int = (
         90  # the line on the key-age chart (Thresholds.access_key_max_age_days)
     )
-    # "Changes since the last review" and trend charts (audit.review); None: no earlier run.
+    # "Changes since the last review" and trend charts (audit.workflow.review); None: none.
     review: ReviewSection | None = None
 
 

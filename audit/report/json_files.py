@@ -11,7 +11,7 @@ from audit.report.view import ReportView
 from audit.snapshot_io import to_jsonable
 
 # findings.json / findings.csv columns: the contract's, then what the report adds.
-# An accepted risk's entry (audit.suppressions), flat so a spreadsheet can filter by owner.
+# An accepted risk's entry (audit.workflow.suppressions), flat so a spreadsheet can filter by owner.
 SUPPRESSION_FIELDS = ("owner", "reason", "expires", "ticket")
 FINDING_JSON_COLUMNS = (
     *FINDING_COLUMNS,

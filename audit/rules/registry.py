@@ -42,8 +42,8 @@ class RuleMeta:
     resource_type: str = "account"  # what the rule judges, for the account-level pass
     # True for the seed's own checks that no CIS/Security Hub control covers (controls=()).
     beyond_benchmarks: bool = False
-    # Produced by the review workflow (audit.suppressions), not by evaluating a snapshot: the
-    # engine never runs it; it is registered only so its findings carry metadata.
+    # Produced by the review workflow (audit.workflow.suppressions), not by evaluating a
+    # snapshot: the engine never runs it; it is registered only so its findings carry metadata.
     workflow: bool = False
     # True when the rule judges region by region (Access Analyzer): a region whose call failed
     # is the rule's to report as not assessed, so the regions that answered are still judged.

@@ -1,7 +1,7 @@
 """Rules of the review workflow: findings about the accepted-risk entries themselves.
 
 They are registered for their metadata only (``workflow=True``): the engine never runs them;
-:func:`audit.suppressions.apply_suppressions` produces their findings.
+:func:`audit.workflow.suppressions.apply_suppressions` produces their findings.
 """
 
 from __future__ import annotations

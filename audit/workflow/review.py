@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.diff import (
+from audit.errors import InputError
+from audit.findings import AuditResult, Severity
+from audit.model import Snapshot
+from audit.output import atomic_write_bytes
+from audit.workflow.diff import (
     REVIEW_KIND,
     ReviewDiff,
     Side,
@@ -19,11 +23,7 @@ from audit.diff import (
     diff_sides,
     load_side,
 )
-from audit.errors import InputError
-from audit.findings import AuditResult, Severity
-from audit.history import Run, TrendPoint, earlier_runs, trend
-from audit.model import Snapshot
-from audit.output import atomic_write_bytes
+from audit.workflow.history import Run, TrendPoint, earlier_runs, trend
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from typing import Any
 from audit.engine import evaluate
 from audit.errors import InputError
 from audit.findings import Finding, Status, finding_record
-from audit.history import earlier_runs, load_run, parse_run, run_findings
-from audit.identity_changes import IdentityChange, identity_changes
 from audit.model import Snapshot
 from audit.snapshot_io import read_snapshot, to_jsonable
+from audit.workflow.history import earlier_runs, load_run, parse_run, run_findings
+from audit.workflow.identity_changes import IdentityChange, identity_changes
 
 FindingKey = tuple[str, str, str]
 
