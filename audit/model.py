@@ -309,6 +309,9 @@ class Snapshot:
     oidc_providers: tuple[str, ...] = ()  # ARNs
     account_aliases: tuple[str, ...] = ()
     access_analyzers: tuple[AccessAnalyzer, ...] = ()
+    # The account's place in its organization (issue 9): None in a single-account run; set by
+    # audit.org_context.attach_organization from an organization snapshot.
+    organization: model_org.AccountOrgContext | None = None
 
     def part_gaps(self, part: str) -> tuple[ApiOutcome, ...]:
         """Outcomes that keep ``part`` from being complete (empty when it is complete).
@@ -317,11 +320,13 @@ class Snapshot:
         """
         mine = [o for o in self.outcomes if o.part == part]
         if not mine:
-            return (
-                ApiOutcome(
-                    api=part, part=part, status=OutcomeStatus.ERROR, message="not collected"
-                ),
-            )
+            if part in model_org.ORGANIZATION_PARTS and self.organization is None:
+                # Nothing to grant or retry: a single-account run does not read the organization.
+                status = OutcomeStatus.NOT_SUPPORTED
+                message = "single-account run (organization data is read by an organization run)"
+            else:
+                status, message = OutcomeStatus.ERROR, "not collected"
+            return (ApiOutcome(api=part, part=part, status=status, message=message),)
         return tuple(o for o in mine if o.status is not OutcomeStatus.OK)
 
     def has_part(self, part: str) -> bool:
@@ -356,3 +361,8 @@ class Snapshot:
     @property
     def root_row(self) -> CredentialRow | None:
         return next((r for r in self.credential_report if r.is_root), None)
+
+
+# At the end, as a module: audit.model_org builds on ApiOutcome above, and Snapshot's annotation
+# is only resolved later (snapshot_io), so either module may be imported first.
+from audit import model_org  # noqa: E402

@@ -1,6 +1,7 @@
-"""Snapshot <-> versioned, gzip-compressed JSON.
+"""Snapshot <-> versioned, gzip-compressed JSON; organization snapshots likewise, own format.
 
-The encoding is generic over the frozen dataclasses in :mod:`audit.model`: dataclasses become
+The encoding is generic over the frozen dataclasses in :mod:`audit.model` and
+:mod:`audit.model_org`: dataclasses become
 objects, tuples lists, datetimes ISO 8601 strings, enums their values. Decoding walks the type
 hints back, so a new model field needs no code here.
 """
@@ -19,13 +20,33 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from audit.errors import SnapshotError
 from audit.model import SCHEMA_VERSION, Snapshot
+from audit.model_org import ORG_SCHEMA_VERSION, OrgSnapshot
 from audit.output import atomic_write_bytes
 
 FORMAT_NAME = "iam-audit-snapshot"
+ORG_FORMAT_NAME = "iam-audit-organization-snapshot"
+ORGANIZATION_FILE_NAME = "organization.json.gz"
+
+_T = TypeVar("_T")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kind(Generic[_T]):
+    """One kind of file: its top-level dataclass, format name and schema version."""
+
+    cls: type[_T]
+    format_name: str
+    schema_version: int
+    label: str  # in messages: "snapshot is malformed: ..."
+
+
+_ACCOUNT = _Kind(Snapshot, FORMAT_NAME, SCHEMA_VERSION, "snapshot")
+_ORGANIZATION = _Kind(OrgSnapshot, ORG_FORMAT_NAME, ORG_SCHEMA_VERSION, "organization snapshot")
+_KINDS: tuple[_Kind[Any], ...] = (_ACCOUNT, _ORGANIZATION)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -96,39 +117,58 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, **to_jsonable(snapshot)}
 
 
-def snapshot_from_dict(doc: Any) -> Snapshot:
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise SnapshotError("not an iam-audit snapshot (no 'format: iam-audit-snapshot' field)")
-    version = doc.get("schema_version")
-    if version != SCHEMA_VERSION:
+def _from_document(doc: Any, kind: _Kind[_T]) -> _T:
+    if not isinstance(doc, dict) or doc.get("format") != kind.format_name:
+        other = next(
+            (k for k in _KINDS if isinstance(doc, dict) and doc.get("format") == k.format_name),
+            None,
+        )
+        hint = f": it is an iam-audit {other.label}" if other else ""
         raise SnapshotError(
-            f"snapshot schema version {version!r} is not supported "
-            f"(this iam-audit reads version {SCHEMA_VERSION})"
+            f"not an iam-audit {kind.label} (no 'format: {kind.format_name}' field){hint}"
+        )
+    version = doc.get("schema_version")
+    if version != kind.schema_version:
+        raise SnapshotError(
+            f"{kind.label} schema version {version!r} is not supported "
+            f"(this iam-audit reads version {kind.schema_version})"
         )
     try:
-        snap = _from_jsonable(Snapshot, doc)
+        value = _from_jsonable(kind.cls, doc)
     except (TypeError, ValueError, KeyError) as exc:
-        raise SnapshotError(f"snapshot is malformed: {exc}") from exc
-    if not isinstance(snap, Snapshot):  # pragma: no cover - _from_jsonable returns Snapshot
-        raise SnapshotError("snapshot is malformed")
-    return snap
+        raise SnapshotError(f"{kind.label} is malformed: {exc}") from exc
+    if not isinstance(value, kind.cls):  # pragma: no cover - _from_jsonable returns kind.cls
+        raise SnapshotError(f"{kind.label} is malformed")
+    return value
+
+
+def snapshot_from_dict(doc: Any) -> Snapshot:
+    return _from_document(doc, _ACCOUNT)
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    """Deterministic bytes (sorted keys, fixed gzip mtime): same content, same SHA-256."""
+    text = json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)
+    return gzip.compress(text.encode("utf-8"), mtime=0)
+
+
+def _decode(data: bytes, label: str) -> Any:
+    try:
+        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        return json.loads(raw.decode("utf-8"))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"{label} is not valid gzip/JSON: {exc}") from exc
+    except RecursionError:
+        raise SnapshotError(f"{label} is not valid gzip/JSON: nested too deeply") from None
 
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:
     """Deterministic bytes (sorted keys, fixed gzip mtime): same snapshot, same SHA-256."""
-    text = json.dumps(snapshot_to_dict(snapshot), sort_keys=True, indent=1, ensure_ascii=False)
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+    return _encode(snapshot_to_dict(snapshot))
 
 
 def decode_snapshot(data: bytes) -> Snapshot:
-    try:
-        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-        doc = json.loads(raw.decode("utf-8"))
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"snapshot is not valid gzip/JSON: {exc}") from exc
-    except RecursionError:
-        raise SnapshotError("snapshot is not valid gzip/JSON: nested too deeply") from None
-    return snapshot_from_dict(doc)
+    return snapshot_from_dict(_decode(data, "snapshot"))
 
 
 def sha256_hex(data: bytes) -> str:
@@ -142,12 +182,47 @@ def write_snapshot(snapshot: Snapshot, path: Path) -> str:
     return sha256_hex(data)
 
 
+def _read_bytes(path: Path, label: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SnapshotError(f"{label} file not found: {path}") from exc
+    except OSError as exc:
+        raise SnapshotError(f"cannot read {label} {path}: {exc.strerror}") from exc
+
+
 def read_snapshot(path: Path) -> tuple[Snapshot, str]:
     """Return the snapshot and the SHA-256 of the file it came from."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SnapshotError(f"snapshot file not found: {path}") from exc
-    except OSError as exc:
-        raise SnapshotError(f"cannot read snapshot {path}: {exc.strerror}") from exc
+    data = _read_bytes(path, "snapshot")
     return decode_snapshot(data), sha256_hex(data)
+
+
+# --- organization snapshots (issue 9): their own format name and file ------------------------
+
+
+def organization_to_dict(org: OrgSnapshot) -> dict[str, Any]:
+    return {"format": ORG_FORMAT_NAME, "schema_version": ORG_SCHEMA_VERSION, **to_jsonable(org)}
+
+
+def organization_from_dict(doc: Any) -> OrgSnapshot:
+    return _from_document(doc, _ORGANIZATION)
+
+
+def encode_organization(org: OrgSnapshot) -> bytes:
+    return _encode(organization_to_dict(org))
+
+
+def decode_organization(data: bytes) -> OrgSnapshot:
+    return organization_from_dict(_decode(data, "organization snapshot"))
+
+
+def write_organization(org: OrgSnapshot, path: Path) -> str:
+    """Write atomically (conventionally ``ORGANIZATION_FILE_NAME``); return the SHA-256."""
+    data = encode_organization(org)
+    atomic_write_bytes(path, data)
+    return sha256_hex(data)
+
+
+def read_organization(path: Path) -> tuple[OrgSnapshot, str]:
+    data = _read_bytes(path, "organization snapshot")
+    return decode_organization(data), sha256_hex(data)
