@@ -14,199 +14,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from audit.model import (  # noqa: E402 - after the path set-up
-    ALL_PARTS,
-    ApiOutcome,
-    AttachedPolicy,
-    CredentialRow,
-    Group,
-    InlinePolicy,
-    ManagedPolicy,
-    OutcomeStatus,
-    PasswordPolicy,
-    ReportAccessKey,
-    Snapshot,
-    SnapshotMeta,
-    User,
-)
-
-ACCOUNT = "111122223333"
-AS_OF = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
-SERVICES = ("s3", "ec2", "dynamodb", "lambda", "sqs", "sns", "logs", "cloudwatch", "kms", "rds")
-ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
-
-
-def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-def _policies(rng: random.Random, count: int) -> list[ManagedPolicy]:
-    out = [
-        ManagedPolicy(
-            "AdministratorAccess",
-            ADMIN_ARN,
-            "ANPAADMIN",
-            "/",
-            "v1",
-            _doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
-            attachment_count=3,
-        )
-    ]
-    for i in range(count):
-        svc = rng.choice(SERVICES)
-        action = f"{svc}:*" if i % 7 == 0 else [f"{svc}:Get*", f"{svc}:List*", f"{svc}:Describe*"]
-        out.append(
-            ManagedPolicy(
-                f"team-{svc}-{i:03d}",
-                f"arn:aws:iam::{ACCOUNT}:policy/team-{svc}-{i:03d}",
-                f"ANPA{i:012d}",
-                "/",
-                "v1",
-                _doc({"Effect": "Allow", "Action": action, "Resource": "*"}),
-                attachment_count=1,
-            )
-        )
-    return out
-
-
-def synthetic_snapshot(users: int, seed: int = 7) -> Snapshot:
-    rng = random.Random(seed)
-    policies = _policies(rng, max(20, users // 50))
-    group_count = max(10, users // 100)
-    groups = []
-    for g in range(group_count):
-        attached = tuple(AttachedPolicy(p.name, p.arn) for p in rng.sample(policies[1:], k=3)) + (
-            (AttachedPolicy("AdministratorAccess", ADMIN_ARN),) if g == 0 else ()
-        )
-        inline = (
-            (
-                InlinePolicy(
-                    f"g{g}-inline",
-                    _doc({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}),
-                ),
-            )
-            if g % 5 == 0
-            else ()
-        )
-        groups.append(
-            Group(
-                f"team-{g:03d}",
-                f"arn:aws:iam::{ACCOUNT}:group/team-{g:03d}",
-                f"AGPA{g:08d}",
-                "/",
-                AS_OF - timedelta(days=900),
-                inline,
-                attached,
-            )
-        )
-    user_list: list[User] = []
-    rows: list[CredentialRow] = [
-        CredentialRow(
-            "<root_account>",
-            f"arn:aws:iam::{ACCOUNT}:root",
-            AS_OF - timedelta(days=2000),
-            None,
-            AS_OF - timedelta(days=300),
-            None,
-            None,
-            True,
-            sentinels={"password_enabled": "not_supported"},
-        )
-    ]
-    for u in range(users):
-        name = f"user{u:05d}" if u % 997 else f"=cmd{u}"  # a few hostile names
-        arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
-        created = AS_OF - timedelta(days=rng.randint(30, 1500))
-        member_of = tuple(g.name for g in rng.sample(groups, k=rng.choice((0, 1, 1, 2, 3))))
-        direct = (
-            (AttachedPolicy(policies[u % len(policies)].name, policies[u % len(policies)].arn),)
-            if u % 23 == 0
-            else ()
-        )
-        inline = (
-            (
-                InlinePolicy(
-                    "own", _doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
-                ),
-            )
-            if u % 31 == 0
-            else ()
-        )
-        user_list.append(
-            User(
-                name,
-                arn,
-                f"AIDA{u:012d}",
-                "/",
-                created,
-                member_of,
-                inline,
-                direct,
-                f"arn:aws:iam::{ACCOUNT}:policy/boundary" if u % 4 == 0 else None,
-            )
-        )
-        console = rng.random() < 0.6
-        keys = []
-        for slot in (1, 2):
-            if rng.random() < (0.7 if slot == 1 else 0.15):
-                rotated = AS_OF - timedelta(days=rng.choice((5, 40, 80, 120, 200, 400, 900)))
-                used = rotated + timedelta(days=rng.randint(0, (AS_OF - rotated).days))
-                keys.append(
-                    ReportAccessKey(
-                        slot,
-                        rng.random() < 0.9,
-                        rotated,
-                        used if rng.random() < 0.85 else None,
-                        "us-east-1",
-                        "s3",
-                    )
-                )
-        rows.append(
-            CredentialRow(
-                name,
-                arn,
-                created,
-                console,
-                AS_OF - timedelta(days=rng.randint(0, 200)) if console else None,
-                created if console else None,
-                None,
-                console and rng.random() < 0.75,
-                tuple(keys),
-                sentinels={} if console else {"password_last_used": "N/A"},
-            )
-        )
-    return Snapshot(
-        meta=SnapshotMeta(
-            ACCOUNT,
-            "aws",
-            AS_OF,
-            "bench",
-            f"arn:aws:iam::{ACCOUNT}:user/auditor",
-            AS_OF - timedelta(hours=2),
-            source="bench",
-        ),
-        outcomes=tuple(ApiOutcome(f"iam:{p}", p, OutcomeStatus.OK, calls=1) for p in ALL_PARTS),
-        credential_report=tuple(rows),
-        users=tuple(user_list),
-        groups=tuple(groups),
-        policies=tuple(policies),
-        password_policy=PasswordPolicy(minimum_password_length=12, require_symbols=True),
-        account_aliases=("bench-corp",),
-    )
+# The same synthetic account the tests can build (one shared factory, not part of the product).
+from tests.fixtures.snapshots import SYNTHETIC_AT as AS_OF  # noqa: E402 - after the path set-up
+from tests.fixtures.snapshots import synthetic_snapshot  # noqa: E402
 
 
 def _peak_mb() -> float:

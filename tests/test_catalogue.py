@@ -13,7 +13,7 @@ from audit.model import ALL_PARTS
 from audit.rules import all_rules
 from audit.rules.controls import CIS_VERSIONS, SECURITY_HUB, framework_of
 from audit.rules.registry import Rule
-from tests.rules.builders import T0, snapshot, without
+from tests.fixtures.snapshots import T0, snapshot, without
 
 # The catalogue of issue 4, ids exactly as written there.
 ISSUE_4_IDS = {

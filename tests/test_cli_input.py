@@ -94,7 +94,7 @@ def test_diff_out_under_a_file_is_one_line_and_exit_2(
 ) -> None:
     # Was "failed: NotADirectoryError: ...", exit 4, from the first write.
     from audit.snapshot_io import write_snapshot
-    from tests.rules.builders import snapshot
+    from tests.fixtures.snapshots import snapshot
 
     snap = str(Path(places["dir"]) / "snap.json.gz")
     write_snapshot(snapshot(), Path(snap))

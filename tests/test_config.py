@@ -96,7 +96,7 @@ def test_config_option_reaches_the_engine(
     from audit.cli import main
     from audit.model import PasswordPolicy
     from audit.snapshot_io import write_snapshot
-    from tests.rules.builders import snapshot
+    from tests.fixtures.snapshots import snapshot
 
     snap_path = tmp_path / "snap.json.gz"
     write_snapshot(snapshot(password_policy=PasswordPolicy(minimum_password_length=8)), snap_path)

@@ -31,7 +31,8 @@ from audit.workflow.diff import (
 from audit.workflow.history import new_run_dir
 from audit.workflow.identity_changes import identity_changes
 from tests.cli_helpers import run_cli
-from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before, snap
+from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before
+from tests.fixtures.snapshots import outcomes
 
 
 def test_identity_changes_cover_every_kind() -> None:
@@ -81,7 +82,7 @@ def test_no_changes_between_equal_snapshots() -> None:
 
 
 def test_a_part_missing_on_either_side_is_not_compared_but_noted() -> None:
-    old = replace(before(), outcomes=snap(T1, missing=(PART_CREDENTIAL_REPORT,)).outcomes)
+    old = replace(before(), outcomes=outcomes(missing=(PART_CREDENTIAL_REPORT,)))
     changes, notes = identity_changes(old, after())
     assert not any(c.kind.startswith(("key-", "mfa-")) for c in changes)
     assert any(c.kind == "user-added" for c in changes)  # authorization details still compared

@@ -13,19 +13,16 @@ from audit.model import (
     ApiOutcome,
     OutcomeStatus,
     Snapshot,
-    SnapshotMeta,
 )
 from audit.rules.registry import Context, Rule, RuleMeta
 from audit.settings import Settings
+from tests.fixtures.snapshots import snapshot
 
 T0 = datetime(2026, 9, 30, tzinfo=UTC)
 
 
 def _snap(*outcomes: ApiOutcome) -> Snapshot:
-    meta = SnapshotMeta(
-        account_id="111122223333", partition="aws", collected_at=T0, tool_version="t"
-    )
-    return Snapshot(meta=meta, outcomes=outcomes)
+    return snapshot(at=T0, account_id="111122223333", outcomes=outcomes)
 
 
 def _rule(check, requires=(PART_PASSWORD_POLICY,), rule_id="r1") -> Rule:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from audit.permissions import (
     user_permissions,
     wildcard_match,
 )
-from tests.rules.builders import ADMIN, allow, deny, doc, group, policy, snapshot, user
+from tests.fixtures.snapshots import ADMIN, allow, deny, doc, group, policy, snapshot, user
 
 
 def perms_of(*statements: dict[str, object]):  # type: ignore[no-untyped-def]

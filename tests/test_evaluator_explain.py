@@ -11,7 +11,7 @@ import pytest
 
 from audit.cli import main
 from audit.snapshot_io import write_snapshot
-from tests.rules.builders import ADMIN, allow, deny, doc, group, policy, snapshot, user
+from tests.fixtures.snapshots import ADMIN, allow, deny, doc, group, policy, snapshot, user
 from tests.test_catalogue import ISSUE_4_IDS
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from audit.errors import InputError
 from audit.findings import Finding, Severity, Status, finding_record
-from audit.model import ApiOutcome, OutcomeStatus, Snapshot, SnapshotMeta
+from audit.model import ApiOutcome, OutcomeStatus, Snapshot
 from audit.snapshot_io import to_jsonable, write_snapshot
 from audit.workflow.history import (
     Run,
@@ -24,16 +24,15 @@ from audit.workflow.history import (
     run_findings,
     trend,
 )
+from tests.fixtures.snapshots import snapshot as shared_snapshot
 
 ACCT = "123456789012"
 T0 = datetime(2026, 3, 31, 23, 59, 58, tzinfo=UTC)
 
 
 def snapshot(when: datetime) -> Snapshot:
-    return Snapshot(
-        meta=SnapshotMeta(account_id=ACCT, partition="aws", collected_at=when, tool_version="t"),
-        outcomes=(ApiOutcome("iam:GetCredentialReport", "credential_report", OutcomeStatus.OK),),
-    )
+    ok = ApiOutcome("iam:GetCredentialReport", "credential_report", OutcomeStatus.OK)
+    return shared_snapshot(at=when, account_id=ACCT, outcomes=(ok,))
 
 
 def finding(

@@ -18,6 +18,7 @@ from audit.workflow.history import new_run_dir
 from audit.workflow.review import build_review, change_lines, review_section
 from tests.cli_helpers import exit_code
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, before
+from tests.fixtures.snapshots import user
 
 
 def at(snapshot: Snapshot, days: int) -> Snapshot:
@@ -210,14 +211,10 @@ def test_trend_reads_summary_json_without_touching_the_findings(tmp_path: Path) 
 
 
 def test_the_screen_report_caps_long_change_lists(tmp_path: Path) -> None:
-    from audit.model import User
     from audit.report import ReportOptions, write_reports
 
     store(tmp_path, before())
-    many = tuple(
-        User(f"u{i:04}", f"arn:aws:iam::{ACCT}:user/u{i:04}", f"AIDA{i}", "/", None)
-        for i in range(600)
-    )
+    many = tuple(user(f"u{i:04}", user_id=f"AIDA{i}") for i in range(600))
     snap = replace(after(), users=(*after().users, *many))
     result = evaluate(snap)
     review = build_review(tmp_path, snap, result)

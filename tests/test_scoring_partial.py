@@ -9,7 +9,7 @@ from audit.findings import AuditResult
 from audit.rules import all_rules
 from audit.scoring import CONTROL_NOT_ASSESSED, CONTROL_PASS, framework_scores
 from audit.settings import Settings
-from tests.rules.builders import snapshot, user
+from tests.fixtures.snapshots import snapshot, user
 
 CIS_GROUPS_ONLY = "CIS v5.0 1.14"  # user-inline-policy and user-attached-policy
 

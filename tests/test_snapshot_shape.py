@@ -19,7 +19,7 @@ import pytest
 from audit.cli import main
 from audit.errors import SnapshotError
 from audit.snapshot_io import decode_snapshot, encode_snapshot
-from tests.rules.builders import allow, doc, policy, report, snapshot, user
+from tests.fixtures.snapshots import allow, doc, policy, report, snapshot, user
 
 Doc = dict[str, Any]
 

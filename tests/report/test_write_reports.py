@@ -11,6 +11,7 @@ from audit.errors import InputError
 from audit.findings import Status
 from audit.report import FORMATS, ReportOptions, csv_files, write_reports
 from audit.report.view import build_view, key_age_bins
+from tests.fixtures.snapshots import snapshot
 from tests.report.factories import AS_OF, FORMULA_USER, ReportFactory, audit_result, build_snapshot
 
 ALL_FILES = {
@@ -148,9 +149,8 @@ def test_crosswalk_puts_each_rule_set_on_one_row() -> None:
 
 def test_a_snapshot_with_nothing_collected_still_reports(tmp_path: Path) -> None:
     from audit.engine import evaluate
-    from audit.model import Snapshot, SnapshotMeta
 
-    snap = Snapshot(meta=SnapshotMeta("000000000000", "aws", AS_OF, "0.1.0"))
+    snap = snapshot(at=AS_OF, account_id="000000000000", outcomes=())
     written = write_reports(snap, "0" * 64, evaluate(snap), tmp_path)
     assert {p.name for p in written} == ALL_FILES
     summary = json.loads((tmp_path / "summary.json").read_text())

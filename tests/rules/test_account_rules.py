@@ -6,7 +6,8 @@ from audit.findings import Severity, Status
 from audit.model import AccessAnalyzer, ServerCertificate
 from audit.settings import Settings, Thresholds
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import ago, by_name, run, snapshot, statuses
+from tests.fixtures.snapshots import ago, snapshot
+from tests.rules.builders import by_name, run, statuses
 
 
 def cert(name: str, days_left: int | None) -> ServerCertificate:

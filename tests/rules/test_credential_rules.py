@@ -6,7 +6,8 @@ from audit.findings import Status
 from audit.model import VirtualMfaDevice
 from audit.settings import Settings, Thresholds
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import by_name, iso, report, run, snapshot, statuses
+from tests.fixtures.snapshots import iso, report, snapshot
+from tests.rules.builders import by_name, run, statuses
 
 ROOT = {"user": "<root_account>"}
 CONSOLE = {"password_enabled": "true", "password_last_changed": iso(300)}

@@ -5,21 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from audit.findings import Severity, Status
-from audit.model import InlinePolicy, Role
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import (
-    ADMIN,
-    allow,
-    by_name,
-    doc,
-    group,
-    policy,
-    report,
-    run,
-    snapshot,
-    statuses,
-    user,
-)
+from tests.fixtures.snapshots import ADMIN, allow, doc, group, policy, report, role, snapshot, user
+from tests.rules.builders import by_name, run, statuses
 
 READ = policy("Read", doc(allow(["s3:Get*", "ec2:Describe*"])))
 MFA_ONLY = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -127,18 +115,11 @@ def test_admin_escalation_message_is_bounded() -> None:
 
 def test_policy_privilege_escalation() -> None:
     putter = policy("SelfService", doc(allow(["iam:PutUserPolicy", "s3:GetObject"])))
-    role = Role(
-        name="builder",
-        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/builder",
-        role_id="AROAB",
-        path="/",
-        create_date=None,
-    )
     cfn = doc(allow(["iam:PassRole", "cloudformation:*"]))
-    role = replace(role, inline_policies=(InlinePolicy("cfn", cfn),))
+    builder = role("builder", role_id="AROAB", inline={"cfn": cfn})
     snap = base(
         user("u", inline={"safe": doc(allow("s3:GetObject"))}),
-        roles=(role,),
+        roles=(builder,),
         policies=(putter,),
     )
     got = by_name(run("policy-privilege-escalation", snap))

@@ -5,18 +5,8 @@ from __future__ import annotations
 from audit.findings import Status
 from audit.model import Role
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import (
-    ADMIN,
-    allow,
-    by_name,
-    doc,
-    group,
-    policy,
-    run,
-    snapshot,
-    statuses,
-    user,
-)
+from tests.fixtures.snapshots import ADMIN, allow, doc, group, policy, role, snapshot, user
+from tests.rules.builders import by_name, run, statuses
 
 READ = policy("Read", doc(allow("s3:Get*")))
 
@@ -81,14 +71,7 @@ def test_group_empty() -> None:
 
 
 def _role(name: str, trust: dict[str, object]) -> Role:
-    return Role(
-        name=name,
-        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
-        role_id=f"AROA{name}",
-        path="/",
-        create_date=None,
-        assume_role_policy=trust,
-    )
+    return role(name, trust=trust)
 
 
 def test_role_trust_any_principal() -> None:

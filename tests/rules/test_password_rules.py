@@ -7,7 +7,8 @@ import pytest
 from audit.findings import Status
 from audit.model import PasswordPolicy
 from audit.settings import Settings, Thresholds
-from tests.rules.builders import run, snapshot
+from tests.fixtures.snapshots import snapshot
+from tests.rules.builders import run
 
 STRONG = PasswordPolicy(
     minimum_password_length=16,

@@ -5,21 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from audit.findings import Severity, Status
-from audit.model import AttachedPolicy, Role
+from audit.model import AttachedPolicy
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import (
-    ADMIN,
-    allow,
-    by_name,
-    deny,
-    doc,
-    group,
-    policy,
-    run,
-    snapshot,
-    statuses,
-    user,
-)
+from tests.fixtures.snapshots import ADMIN, allow, deny, doc, group, policy, role, snapshot, user
+from tests.rules.builders import by_name, run, statuses
 
 HOME_ADMIN = policy("EverythingPolicy", doc(allow(["*"], ["*"])))
 IDLE_ADMIN = policy("OldAdmin", doc(allow("*")), attachments=0)
@@ -28,17 +17,6 @@ COND_ADMIN = policy(
 )
 READ = policy("Read", doc(allow(["s3:Get*", "ec2:Describe*"])))
 WILD = policy("S3All", doc(allow(["s3:*", "s3:GetObject"]), allow("Logs:*")))
-
-
-def role(name: str, *attached: str) -> Role:
-    return Role(
-        name=name,
-        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
-        role_id=f"AROA{name}",
-        path="/",
-        create_date=None,
-        attached_policies=tuple(AttachedPolicy(a.rsplit("/", 1)[-1], a) for a in attached),
-    )
 
 
 def test_policy_full_admin_severity_depends_on_attachment() -> None:
@@ -58,7 +36,7 @@ def test_admin_policy_attached() -> None:
     snap = snapshot(
         users=(user("u", attached=(HOME_ADMIN,)), replace(user("v"), attached_policies=(unknown,))),
         groups=(group("admins", attached=(ADMIN,)), group("readers", attached=(READ,))),
-        roles=(role("ops", f"arn:aws:iam::aws:policy/{ADMIN.name}"),),
+        roles=(role("ops", attached=(f"arn:aws:iam::aws:policy/{ADMIN.name}",)),),
         policies=(HOME_ADMIN, READ),  # AdministratorAccess itself not collected: known by ARN
     )
     got = run("admin-policy-attached", snap)
@@ -106,7 +84,7 @@ def test_cloudshell_full_access() -> None:
                 user("dev"), attached_policies=(AttachedPolicy("AWSCloudShellFullAccess", shell),)
             ),
         ),
-        roles=(role("shell-role", shell),),
+        roles=(role("shell-role", attached=(shell,)),),
     )
     got = run("cloudshell-full-access", snap)
     assert statuses(got) == {"dev": Status.FAIL, "shell-role": Status.FAIL}
@@ -115,7 +93,7 @@ def test_cloudshell_full_access() -> None:
 
 def test_support_role() -> None:
     support = "arn:aws:iam::aws:policy/AWSSupportAccess"
-    ok = run("support-role", snapshot(roles=(role("aws-support", support),)))
+    ok = run("support-role", snapshot(roles=(role("aws-support", attached=(support,)),)))
     assert [f.status for f in ok] == [Status.PASS] and "aws-support" in ok[0].message
     # attached to a user does not count: CIS asks for a role
     user_only = replace(

@@ -14,21 +14,19 @@ from audit.model import (
 )
 from audit.permissions import Verdict, access, admin_access, user_permissions
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import (
+from tests.fixtures.snapshots import (
     ADMIN,
     AWS_POLICY,
     allow,
-    by_name,
     deny,
     doc,
     iso,
     policy,
     report,
-    run,
     snapshot,
-    statuses,
     user,
 )
+from tests.rules.builders import by_name, run, statuses
 
 # An AWS managed policy used only as a boundary may be absent from the snapshot.
 READ_ONLY_BOUNDARY = f"{AWS_POLICY}/ReadOnlyAccess"

@@ -7,7 +7,8 @@ from typing import Any
 from audit.findings import Status
 from audit.model import PART_AUTHORIZATION, Role
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import by_name, doc, run, snapshot, statuses, without
+from tests.fixtures.snapshots import doc, role, snapshot, without
+from tests.rules.builders import by_name, run, statuses
 
 ASSUME = "sts:AssumeRole"
 WEB = "sts:AssumeRoleWithWebIdentity"
@@ -17,14 +18,7 @@ SAML = f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/Okta"
 
 
 def _role(name: str, statement: dict[str, Any]) -> Role:
-    return Role(
-        name=name,
-        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
-        role_id=f"AROA{name.upper()}",
-        path="/",
-        create_date=None,
-        assume_role_policy=doc(statement),
-    )
+    return role(name, trust=doc(statement))
 
 
 def _anyone(condition: dict[str, Any]) -> dict[str, Any]:

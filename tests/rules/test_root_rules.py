@@ -5,7 +5,8 @@ from __future__ import annotations
 from audit.findings import Status
 from audit.model import VirtualMfaDevice
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import iso, report, run, snapshot
+from tests.fixtures.snapshots import iso, report, snapshot
+from tests.rules.builders import run
 
 ROOT = "<root_account>"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT_ID}:root"
