@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,8 +89,15 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert loaded.policies[0].is_aws_managed
 
 
-def test_encoding_is_deterministic() -> None:
-    assert encode_snapshot(_snapshot()) == encode_snapshot(_snapshot())
+def test_encoding_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two writes seconds (here: years) apart: gzip stamps the clock into its header unless the
+    # writer fixes mtime, and then the same snapshot would get a different SHA-256.
+    monkeypatch.setattr(time, "time", lambda: 1_000_000_000.0)
+    first = encode_snapshot(_snapshot())
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
+    second = encode_snapshot(_snapshot())
+    assert first == second
+    assert first[4:8] == b"\0\0\0\0"  # the gzip header's MTIME field
 
 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:

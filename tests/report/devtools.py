@@ -11,13 +11,18 @@ import json
 import os
 import select
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
+import pytest
+
+# Tried in this order when the CHROME environment variable does not name a browser.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -34,8 +39,44 @@ class DevToolsError(RuntimeError):
     pass
 
 
+def find_chromium(env: Mapping[str, str] | None = None) -> tuple[Path | None, str]:
+    """The browser to drive, and where it came from (or why there is none).
+
+    ``CHROME`` names it when set (a path, or a command on PATH); otherwise the first of
+    CHROMIUM_NAMES on PATH.
+    """
+    env = os.environ if env is None else env
+    path = env.get("PATH", os.defpath)
+    if chrome := env.get("CHROME", "").strip():
+        found = shutil.which(chrome, path=path)
+        if found:
+            return Path(found), f"CHROME={chrome}"
+        return None, f"CHROME={chrome} is not an executable"
+    for name in CHROMIUM_NAMES:
+        if found := shutil.which(name, path=path):
+            return Path(found), f"{name} on PATH"
+    return None, f"none of {', '.join(CHROMIUM_NAMES)} on PATH and CHROME is not set"
+
+
+def in_ci(env: Mapping[str, str] | None = None) -> bool:
+    """CI systems set CI (GitHub, GitLab, ... use CI=true); there a missing browser is a failure."""
+    value = (os.environ if env is None else env).get("CI", "").strip().lower()
+    return value not in ("", "0", "false", "no")
+
+
+def require_chromium(env: Mapping[str, str] | None = None) -> Path:
+    """The browser, or skip the test - except in CI, where the test fails instead."""
+    found, why = find_chromium(env)
+    if found is not None:
+        return found
+    message = f"no Chromium: {why} (apt-get install chromium, or set CHROME)"
+    if in_ci(env):
+        pytest.fail(f"{message}; CI must run the browser test", pytrace=False)
+    pytest.skip(message)
+
+
 class Browser:
-    def __init__(self, executable: Path = CHROMIUM, timeout: float = 30.0) -> None:
+    def __init__(self, executable: Path, timeout: float = 30.0) -> None:
         self._profile = tempfile.TemporaryDirectory(prefix="iam-audit-chromium-")
         args = [str(executable), *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"]
         # fd 3 <- our stdin pipe, fd 4 -> our stdout pipe; Chromium's own stdio goes nowhere.

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.devtools import CHROMIUM, Browser
+from tests.report.devtools import Browser, require_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} not installed (apt-get install chromium); CI installs it",
-    ),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Chromium from CHROME or PATH; skipped without one, but a failure when CI is set."""
+    return require_chromium()
+
 
 COUNTER = "document.querySelector('[data-count-for=t-users]').textContent"
 VISIBLE_USERS = (
@@ -24,9 +25,11 @@ VISIBLE_USERS = (
 )
 
 
-def test_filter_box_sorting_and_screenshot(full_report: Path, tmp_path: Path) -> None:
+def test_filter_box_sorting_and_screenshot(
+    chromium: Path, full_report: Path, tmp_path: Path
+) -> None:
     url = (full_report / "report.html").resolve().as_uri()
-    with Browser() as browser:
+    with Browser(chromium) as browser:
         browser.open_page(url)
         all_users = browser.evaluate(VISIBLE_USERS)
         assert len(all_users) == 35

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from audit.report.templating import environment
 from tests.report.factories import FORMULA_USER, SCRIPT, ReportFactory
@@ -113,10 +114,13 @@ def test_templates_autoescape_even_when_named_j2() -> None:
 
 
 def test_output_is_deterministic(make_report: ReportFactory) -> None:
-    # No clock anywhere: the same snapshot and as-of give byte-identical files, PDF included.
-    out, *_ = make_report()
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    # No clock anywhere: the same snapshot and as-of give byte-identical files, PDF included,
+    # even when the two runs happen years apart (a clock read anywhere would show).
+    with freeze_time("2030-01-02 03:04:05"):
+        out, *_ = make_report()
+        first = {p.name: p.read_bytes() for p in out.iterdir()}
     assert len(first) == 7
-    out2, *_ = make_report()
+    with freeze_time("2035-06-07 08:09:10"):
+        out2, *_ = make_report()
     second = {p.name: p.read_bytes() for p in out2.iterdir()}
     assert first == second
