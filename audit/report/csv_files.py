@@ -17,8 +17,9 @@ from audit.model import CREDENTIAL_REPORT_COLUMNS, CredentialRow
 from audit.report.json_files import FINDING_JSON_COLUMNS, json_default
 from audit.report.view import ReportView, UserRow
 
-# A spreadsheet reads a cell starting with one of these as a formula (or DDE payload).
-_FORMULA_START = frozenset("=+-@\t\r")
+# A spreadsheet reads a cell starting with one of these as a formula (or DDE payload); some
+# also read the full-width signs (U+FF1D/FF0B/FF0D/FF20) as their ASCII forms.
+_FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
 CREDENTIALS_COLUMNS = (
     *CREDENTIAL_REPORT_COLUMNS,
@@ -40,8 +41,16 @@ CONTROLS_COLUMNS = (
 
 
 def neutralise(text: str) -> str:
-    """Prefix a quote so a spreadsheet shows the cell as text, never evaluates it."""
-    return "'" + text if text[:1] in _FORMULA_START else text
+    """Prefix a quote so a spreadsheet shows the cell as text, never evaluates it.
+
+    Leading blanks do not hide a formula: spreadsheets skip them (" =1+2" still evaluates).
+    """
+    first = text[:1]
+    if first in _FORMULA_START:
+        return "'" + text
+    if first.isspace() and text.lstrip()[:1] in _FORMULA_START:
+        return "'" + text
+    return text
 
 
 def cell(value: Any) -> str:

@@ -84,8 +84,31 @@ def test_every_dangerous_first_character_gets_a_quote(start: str) -> None:
     assert cell([start + "a", "b"]) == "'" + start + "a; b"
 
 
+# Spreadsheets skip leading blanks before a formula, and some read full-width signs as ASCII.
+@pytest.mark.parametrize(
+    "text",
+    [
+        " =1+2",
+        "  +SUM(A1)",
+        "\u3000=1",
+        "\uff1d1+2",
+        "\uff0bA1",
+        "\uff0dA1",
+        "\uff20A1",
+        " \uff1d1",
+    ],
+)
+def test_disguised_formula_starts_get_a_quote(text: str) -> None:
+    assert neutralise(text) == "'" + text
+    assert cell(text) == "'" + text
+    assert cell([text, "b"]) == "'" + text + "; b"
+
+
 def test_harmless_cells_are_unchanged() -> None:
     assert neutralise("alice=admin") == "alice=admin"
+    assert neutralise(" alice") == " alice"
+    assert neutralise("   ") == "   "
+    assert neutralise("") == ""
     assert cell(None) == ""
     assert cell(True) == "true"
     assert cell(3) == "3"
