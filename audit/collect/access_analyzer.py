@@ -42,7 +42,12 @@ def _regions(clients: Clients) -> tuple[tuple[str, ...], tuple[ApiOutcome, ...]]
         )
     except (KeyError, TypeError, IndexError) as exc:
         return (clients.home_region,), (failed(result, exc).outcome,)
-    return tuple(names) or (clients.home_region,), (result.outcome,)
+    if not names:
+        # Every account has at least its home region enabled: an empty list is not an answer,
+        # and checking the home region alone would stand for "every region" on no evidence.
+        unread = failed(result, ValueError("the reply names no region"))
+        return (clients.home_region,), (unread.outcome,)
+    return tuple(names), (result.outcome,)
 
 
 def analyzers_from(region: str, pages: Sequence[Mapping[str, Any]]) -> tuple[AccessAnalyzer, ...]:

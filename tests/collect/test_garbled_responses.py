@@ -89,3 +89,23 @@ def test_analyzer_reply_without_analyzers_is_not_read_as_none_there() -> None:
     assert outcome.status is OutcomeStatus.ERROR
     assert outcome.message.startswith("unexpected response: KeyError")
     assert not snapshot.has_part("access_analyzer")
+
+
+EMPTY_REGIONS = (
+    b'<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+    b"<requestId>r-1</requestId><regionInfo/></DescribeRegionsResponse>"
+)
+
+
+@pytest.mark.usefixtures("moto_account")
+@pytest.mark.parametrize(("body", "says"), [(EMPTY_REGIONS, "names no region"), (HTML, "KeyError")])
+def test_describe_regions_naming_no_region_is_unreadable(body: bytes, says: str) -> None:
+    # Every account has at least its home region enabled: an empty list is not "one region",
+    # and judging only the home region would claim "enabled in every region" on no evidence.
+    session = boto3.session.Session()
+    session.events.register_first("before-send.ec2.DescribeRegions", _answer(body, "text/xml"))
+    snapshot = collect(session, analyzer_regions=None)
+    [outcome] = [o for o in snapshot.outcomes if o.api == "ec2:DescribeRegions"]
+    assert outcome.status is OutcomeStatus.ERROR
+    assert says in outcome.message
+    assert not snapshot.has_part("access_analyzer")
