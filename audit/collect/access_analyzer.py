@@ -18,6 +18,7 @@ from audit.model import PART_ACCESS_ANALYZER, AccessAnalyzer, ApiOutcome, Outcom
 
 ACTIONS = ("ec2:DescribeRegions", "access-analyzer:ListAnalyzers")
 _WORKERS = 8
+_SAME_EVERYWHERE = frozenset({OutcomeStatus.NOT_SUPPORTED, OutcomeStatus.ERROR})
 
 
 def _regions(clients: Clients) -> tuple[tuple[str, ...], tuple[ApiOutcome, ...]]:
@@ -29,8 +30,7 @@ def _regions(clients: Clients) -> tuple[tuple[str, ...], tuple[ApiOutcome, ...]]
     def fetch() -> Iterable[Mapping[str, Any]]:
         return [ec2.describe_regions(AllRegions=False)]
 
-    emulator = clients.endpoint_url is not None
-    result = call_api("ec2:DescribeRegions", PART_ACCESS_ANALYZER, fetch, emulator=emulator)
+    result = call_api("ec2:DescribeRegions", PART_ACCESS_ANALYZER, fetch)
     if not result.ok:
         return (clients.home_region,), (result.outcome,)
     try:
@@ -77,7 +77,6 @@ def _one_region(clients: Clients, region: str) -> tuple[tuple[AccessAnalyzer, ..
         PART_ACCESS_ANALYZER,
         fetch,
         region=region,
-        emulator=clients.endpoint_url is not None,
     )
     if not result.ok:
         return (), result.outcome
@@ -94,10 +93,19 @@ def collect(clients: Clients) -> tuple[tuple[AccessAnalyzer, ...], tuple[ApiOutc
     for region in regions:
         clients.access_analyzer(region)
     found, outcome = _one_region(clients, first)
-    if outcome.status is OutcomeStatus.NOT_SUPPORTED and clients.endpoint_url:
-        # One endpoint serves every region: it lacks the API everywhere, no need to ask again.
+    if outcome.status in _SAME_EVERYWHERE and clients.endpoint_url:
+        # One endpoint serves every region: it lacks the API (or fails it, after retries)
+        # everywhere; asking again per region would only repeat the retries' backoff.
         skipped = tuple(
-            replace(outcome, region=r, calls=0, seconds=0.0, message=outcome.message) for r in rest
+            replace(
+                outcome,
+                region=r,
+                calls=0,
+                retries=0,
+                seconds=0.0,
+                message=f"not asked: the endpoint answered {first} with {outcome.message}",
+            )
+            for r in rest
         )
         return found, (*outcomes, outcome, *skipped)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:

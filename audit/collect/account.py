@@ -181,7 +181,6 @@ def collect_one(clients: Clients, call: AccountCall) -> tuple[Fields, ApiOutcome
         call.part,
         fetch,
         empty_codes=call.empty_codes,
-        emulator=clients.endpoint_url is not None,
     )
     if not result.ok:
         return {}, result.outcome

@@ -168,7 +168,6 @@ def collect(clients: Clients) -> tuple[AuthorizationDetails, ApiOutcome]:
         "iam:GetAccountAuthorizationDetails",
         PART_AUTHORIZATION,
         fetch,
-        emulator=clients.endpoint_url is not None,
     )
     if not result.ok:
         return AuthorizationDetails(), result.outcome

@@ -39,7 +39,8 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
-# An endpoint that does not offer the API at all (moto answers 404 "Not yet implemented").
+# An endpoint that says it does not offer the API at all (moto answers 404 "Not yet
+# implemented"). A 5xx is never one of these: it is a server error whatever its body says.
 UNSUPPORTED_CODES = frozenset(
     {"404", "NotImplemented", "InvalidAction", "UnknownOperationException", "UnknownOperation"}
 )
@@ -72,16 +73,12 @@ def payload_sha256(pages: Iterable[Mapping[str, Any]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _classify(code: str, status_code: int, emulator: bool) -> OutcomeStatus:
+def _classify(code: str) -> OutcomeStatus:
     if code in DENIED_CODES:
         return OutcomeStatus.ACCESS_DENIED
     if code in THROTTLING_CODES:
         return OutcomeStatus.THROTTLED
     if code in UNSUPPORTED_CODES:
-        return OutcomeStatus.NOT_SUPPORTED
-    # An emulator's HTML error page for an API it lacks: botocore reports the bare status.
-    # From AWS itself (or a proxy in front of it) the same is an ordinary error.
-    if emulator and code.isdigit() and status_code >= 500:
         return OutcomeStatus.NOT_SUPPORTED
     return OutcomeStatus.ERROR
 
@@ -108,13 +105,11 @@ def call_api(
     *,
     region: str | None = None,
     empty_codes: frozenset[str] = frozenset(),
-    emulator: bool = False,
 ) -> ApiResult:
     """Run ``fetch`` (one call, or a paginator's pages) and record what happened.
 
     ``empty_codes``: error codes that mean "nothing there" (NoSuchEntity for the password
-    policy): the call counts as ok with no pages. ``emulator``: the calls go to a custom
-    endpoint (moto), where an HTML 5xx page means the API is not implemented there.
+    policy): the call counts as ok with no pages.
     """
     started = time.perf_counter()
     pages: list[Page] = []
@@ -132,15 +127,17 @@ def call_api(
         retries += _retries(exc.response)
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
-        http_status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code in empty_codes:
             pages = []
             message = code
         else:
-            status = _classify(code, http_status, emulator)
+            status = _classify(code)
             text = str(error.get("Message", ""))
             if status is OutcomeStatus.NOT_SUPPORTED and code.isdigit():
                 text = f"HTTP {code} from the endpoint: it does not offer this API"
+            elif code.isdigit():
+                # botocore names a reply it could not parse (an HTML page) by its HTTP status.
+                text = f"HTTP {code} from the endpoint, not an AWS error reply"
             message = _one_line(f"{code}: {text}")
     except botocore.exceptions.BotoCoreError as exc:
         calls += 1

@@ -57,7 +57,6 @@ def fetch_report(
     iam = clients.iam()
     bound = clients.options.report_wait_seconds
     deadline = clock() + bound
-    emulator = clients.endpoint_url is not None
 
     def generate() -> ApiResult:
         def fetch() -> Iterable[Mapping[str, Any]]:
@@ -68,14 +67,13 @@ def fetch_report(
             PART_CREDENTIAL_REPORT,
             fetch,
             empty_codes=_GENERATE_BUSY,
-            emulator=emulator,
         )
 
     def get() -> ApiResult:
         def fetch() -> Iterable[Mapping[str, Any]]:
             return [dict(iam.get_credential_report())]
 
-        return call_api("iam:GetCredentialReport", PART_CREDENTIAL_REPORT, fetch, emulator=emulator)
+        return call_api("iam:GetCredentialReport", PART_CREDENTIAL_REPORT, fetch)
 
     gen = generate()
     gen_total = gen.outcome

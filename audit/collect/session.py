@@ -42,19 +42,21 @@ def _config(max_attempts: int) -> Config:
     )
 
 
-def _no_retry_on_foreign_errors(response: Any = None, **_: Any) -> bool | None:
-    """needs-retry handler for custom endpoints: an HTML 5xx page is not a transient AWS error.
+def _html_server_error_is_generic(response_dict: dict[str, Any], **_: Any) -> None:
+    """before-parse handler: a 5xx HTML page (a proxy's, an emulator's crash) is a server error.
 
-    An emulator answers an API it does not implement (moto: Access Analyzer) with an HTML
-    error page; retrying it with backoff would only add a minute. ``False`` vetoes the retry.
+    botocore recognises such a page only when its body starts with exactly ``<html>``; any
+    other page (``<!doctype html>``, ``<HTML lang=en>``) fails the XML parser, which is never
+    retried. Emptying the body gives botocore's generic "HTTP 5xx" error, which is retried.
     """
-    if response is None:
-        return None
-    http = response[0]
-    content_type = str(http.headers.get("content-type", ""))
-    if http.status_code >= 500 and content_type.startswith("text/html"):
-        return False
-    return None
+    if response_dict.get("status_code", 0) < 500:
+        return
+    headers = response_dict.get("headers") or {}
+    content_type = str(headers.get("content-type", "")).lower()
+    body = response_dict.get("body") or b""
+    head = body[:64].lstrip().lower() if isinstance(body, bytes) else b""
+    if content_type.startswith("text/html") or head.startswith((b"<!doctype", b"<html")):
+        response_dict["body"] = b""
 
 
 @dataclass
@@ -86,13 +88,7 @@ class Clients:
                 config=_config(tries),
             )
             install_guard(client)
-            if self.endpoint_url:
-                # Same event name as botocore's retry handler (more specific names run first),
-                # registered ahead of it so the veto is the first answer.
-                service_id = client.meta.service_model.service_id.hyphenize()
-                client.meta.events.register_first(
-                    f"needs-retry.{service_id}", _no_retry_on_foreign_errors
-                )
+            client.meta.events.register("before-parse", _html_server_error_is_generic)
             self._cache[key] = client
         return self._cache[key]
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import botocore.endpoint
+import botocore.retries.bucket
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
@@ -45,6 +47,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore sleeps between retries (time.sleep in its endpoint module) and adaptive mode
+    # rate-limits sending after throttling (a token bucket): skip both waits, keep the logic.
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda *_a, **_k: True)
 
 
 def plant(iam: Any) -> None:
@@ -166,3 +176,21 @@ def inject_error(
     responder = ErrorResponder(service, code, status, times)
     session.events.register_first(f"before-send.{service}.{operation}", responder)
     return lambda: responder.sent
+
+
+HTML_PAGE = b"<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1>"
+
+
+def inject_html(
+    session: boto3.session.Session, service: str, operation: str, status: int
+) -> Callable[[], int]:
+    """Make ``operation`` answer with an HTML error page (a proxy's, an emulator's crash)."""
+    sent = 0
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        nonlocal sent
+        sent += 1
+        return AWSResponse(request.url, status, {"content-type": "text/html"}, _Raw(HTML_PAGE))
+
+    session.events.register_first(f"before-send.{service}.{operation}", answer)
+    return lambda: sent

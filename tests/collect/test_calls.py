@@ -27,21 +27,21 @@ def _raising(code: str, status: int, retries: int = 0) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("code", "status", "emulator", "expected"),
+    ("code", "status", "expected"),
     [
-        ("AccessDenied", 403, False, OutcomeStatus.ACCESS_DENIED),
-        ("AccessDeniedException", 403, False, OutcomeStatus.ACCESS_DENIED),
-        ("Throttling", 400, False, OutcomeStatus.THROTTLED),
-        ("404", 404, False, OutcomeStatus.NOT_SUPPORTED),
-        ("503", 503, True, OutcomeStatus.NOT_SUPPORTED),
-        ("503", 503, False, OutcomeStatus.ERROR),  # from AWS or a proxy: a real failure
-        ("ServiceFailure", 500, True, OutcomeStatus.ERROR),
+        ("AccessDenied", 403, OutcomeStatus.ACCESS_DENIED),
+        ("AccessDeniedException", 403, OutcomeStatus.ACCESS_DENIED),
+        ("Throttling", 400, OutcomeStatus.THROTTLED),
+        ("404", 404, OutcomeStatus.NOT_SUPPORTED),
+        ("UnknownOperationException", 400, OutcomeStatus.NOT_SUPPORTED),
+        # A 5xx is a server error whatever its body, from AWS, a proxy or an emulator.
+        ("503", 503, OutcomeStatus.ERROR),
+        ("500", 500, OutcomeStatus.ERROR),
+        ("ServiceFailure", 500, OutcomeStatus.ERROR),
     ],
 )
-def test_error_codes_classified(
-    code: str, status: int, emulator: bool, expected: OutcomeStatus
-) -> None:
-    result = call_api("iam:Op", "part", _raising(code, status, 2), emulator=emulator)
+def test_error_codes_classified(code: str, status: int, expected: OutcomeStatus) -> None:
+    result = call_api("iam:Op", "part", _raising(code, status, 2))
     outcome = result.outcome
     assert outcome.status is expected
     assert (outcome.calls, outcome.retries, outcome.payload_sha256) == (1, 2, None)

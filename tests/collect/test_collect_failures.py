@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import botocore.endpoint
-import botocore.retries.bucket
 import pytest
 from moto import mock_aws
 
@@ -75,14 +73,6 @@ def _content(snap: Snapshot) -> Snapshot:
     )
     meta = replace(snap.meta, collected_at=datetime(2000, 1, 1, tzinfo=UTC))
     return replace(snap, meta=meta, outcomes=outcomes)
-
-
-@pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    # botocore sleeps between retries (time.sleep in its endpoint module) and adaptive mode
-    # rate-limits sending after throttling (a token bucket): skip both waits, keep the logic.
-    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)
-    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda *_a, **_k: True)
 
 
 @pytest.mark.usefixtures("moto_account", "no_backoff")

@@ -13,7 +13,7 @@ from moto.server import ThreadedMotoServer
 
 from audit.collect import collect_snapshot
 from audit.model import OutcomeStatus
-from tests.collect.conftest import options, plant
+from tests.collect.conftest import inject_html, options, plant
 
 
 def _free_port() -> int:
@@ -36,14 +36,21 @@ def endpoint(aws_env: None) -> Iterator[str]:
         server.stop()
 
 
+MAX_ATTEMPTS = 3
+
+
 @pytest.mark.server
+@pytest.mark.usefixtures("no_backoff")
 def test_collect_over_http(endpoint: str) -> None:
     plant(boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint))
     session = boto3.session.Session()
     requests: list[str] = []
     session.events.register("before-send", lambda request, **_: requests.append(request.url))
     started = time.monotonic()
-    snap = collect_snapshot(options(endpoint_url=endpoint, analyzer_regions=None), session=session)
+    snap = collect_snapshot(
+        options(endpoint_url=endpoint, analyzer_regions=None, max_attempts=MAX_ATTEMPTS),
+        session=session,
+    )
     elapsed = time.monotonic() - started
 
     assert snap.meta.source == endpoint
@@ -51,16 +58,19 @@ def test_collect_over_http(endpoint: str) -> None:
     assert {r.user for r in snap.credential_report} == {"alice", "bob", "null"}
     assert snap.password_policy is not None
     assert all(url.startswith(endpoint) for url in requests)
-    assert not snap.failed_outcomes
-    # The server lacks Access Analyzer: asked once (no retries of its HTML 500 page), and
-    # every other enabled region is recorded as not supported without asking again.
+    # The server lacks Access Analyzer and crashes on it (an HTML 500 page): a server error,
+    # retried like any other, then an error outcome; the other regions, served by the same
+    # endpoint, are recorded without asking again.
     analyzer = [o for o in snap.outcomes if o.api == "access-analyzer:ListAnalyzers"]
+    assert snap.failed_outcomes == tuple(analyzer)
     assert len(analyzer) == len(snap.meta.regions) > 10
-    assert all(o.status is OutcomeStatus.NOT_SUPPORTED for o in analyzer)
+    assert all(o.status is OutcomeStatus.ERROR for o in analyzer)
+    assert analyzer[0].message.startswith("500: HTTP 500 from the endpoint")
+    assert all(o.message.startswith("not asked: ") for o in analyzer[1:])
     assert sum(o.calls for o in analyzer) == 1
-    assert sum(o.retries for o in analyzer) == 0
+    assert sum(o.retries for o in analyzer) == MAX_ATTEMPTS - 1
     # A constant handful: sts, GAAD, generate + get report, 7 account APIs, regions, 1 analyzer
-    assert len(requests) == 13
+    assert len(requests) == 12 + MAX_ATTEMPTS
     assert elapsed < 20
 
 
@@ -73,3 +83,24 @@ def test_aws_endpoint_url_variable_is_honoured(
     snap = collect_snapshot(options(), session=boto3.session.Session())
     assert snap.meta.source == endpoint
     assert {u.name for u in snap.users} == {"alice", "bob", "null"}
+
+
+@pytest.mark.server
+@pytest.mark.usefixtures("no_backoff")
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_html_5xx_from_the_endpoint_is_a_server_error(endpoint: str, status: int) -> None:
+    # A proxy's or emulator's error page is not "the endpoint lacks this API": the call is
+    # retried, then recorded as an error, so the run is incomplete (exit 3), never a pass.
+    plant(boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint))
+    session = boto3.session.Session()
+    sent = inject_html(session, "iam", "ListSAMLProviders", status)
+    snap = collect_snapshot(
+        options(endpoint_url=endpoint, max_attempts=MAX_ATTEMPTS), session=session
+    )
+    (outcome,) = [o for o in snap.outcomes if o.api == "iam:ListSAMLProviders"]
+    assert outcome.status is OutcomeStatus.ERROR
+    assert sent() == MAX_ATTEMPTS
+    assert outcome.retries == MAX_ATTEMPTS - 1
+    assert outcome.message == f"{status}: HTTP {status} from the endpoint, not an AWS error reply"
+    assert outcome in snap.failed_outcomes
+    assert not snap.has_part("identity_providers")
