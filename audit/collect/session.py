@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
 
 DEFAULT_REGION = "us-east-1"
-# The identity probe decides whether collection can start at all: fail fast on a dead endpoint
-# instead of backing off through every retry.
-_PROBE_ATTEMPTS = 3
 # STS's answers to credentials it does not know, e.g. a partition other than the region's.
 _TOKEN_REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException"})
 
@@ -67,25 +64,22 @@ class Clients:
     options: CollectOptions
     home_region: str
     region_defaulted: bool = False  # nothing named a region: DEFAULT_REGION is a guess
-    _cache: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def endpoint_url(self) -> str | None:
         """The one endpoint every call goes to, if not AWS's own (boto3 honours the variable)."""
         return self.options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
-    def client(
-        self, service: str, region: str | None = None, *, attempts: int | None = None
-    ) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
         where = region or self.home_region
-        tries = attempts or self.options.max_attempts
-        key = (service, where, tries)
+        key = (service, where)
         if key not in self._cache:
             client = self.session.client(
                 service,  # type: ignore[call-overload]  # the service name is a runtime value
                 region_name=where,
                 endpoint_url=self.endpoint_url,
-                config=_config(tries),
+                config=_config(self.options.max_attempts),
             )
             install_guard(client)
             client.meta.events.register("before-parse", _html_server_error_is_generic)
@@ -165,7 +159,9 @@ class Identity:
 
 def caller_identity(clients: Clients) -> Identity:
     """sts:GetCallerIdentity; any failure here is fatal: nothing else would work either."""
-    sts = clients.client("sts", attempts=min(_PROBE_ATTEMPTS, clients.options.max_attempts))
+    # The same retry policy as every other call: a throttled probe would otherwise lose the
+    # whole run (exit 4) where any later call would have been retried.
+    sts = clients.client("sts")
     where = clients.endpoint_url or f"AWS STS in {clients.home_region}"
     try:
         reply = sts.get_caller_identity()

@@ -191,6 +191,28 @@ def test_caller_identity_denied_is_fatal() -> None:
             collect(session)
 
 
+@pytest.mark.usefixtures("moto_account", "no_backoff")
+@pytest.mark.parametrize("attempts", [5, 10])
+def test_caller_identity_is_retried_like_every_other_call(attempts: int) -> None:
+    # The probe used to give up after 3 attempts: at 30% throttling ~3% of runs were lost.
+    session = boto3.session.Session()
+    sent = inject_error(
+        session, "sts", "GetCallerIdentity", "Throttling", status=400, times=attempts - 1
+    )
+    snap = collect(session, max_attempts=attempts)
+    assert sent() == attempts - 1
+    assert snap.meta.account_id == "123456789012"
+
+
+@pytest.mark.usefixtures("moto_account", "no_backoff")
+def test_caller_identity_throttled_beyond_max_attempts_is_fatal() -> None:
+    session = boto3.session.Session()
+    sent = inject_error(session, "sts", "GetCallerIdentity", "Throttling", status=400)
+    with pytest.raises(CollectionError, match="^sts:GetCallerIdentity failed: Throttling"):
+        collect(session, max_attempts=4)
+    assert sent() == 4
+
+
 @pytest.mark.usefixtures("moto_account")
 def test_report_polling_backs_off_within_the_bound() -> None:
     from audit.collect.credential_report_api import fetch_report
