@@ -8,7 +8,7 @@ the sentinel AWS wrote (see :class:`CredentialRow.sentinels`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +27,11 @@ PART_SERVER_CERTIFICATES = "server_certificates"
 PART_IDENTITY_PROVIDERS = "identity_providers"
 PART_ACCESS_ANALYZER = "access_analyzer"
 PART_ACCOUNT_ALIASES = "account_aliases"
+
+# Not a part rules require: an error outcome here records credential-report rows that could not
+# be fully read (their users are not assessed by the rules reading them) and makes the run
+# incomplete (exit 3) without blanking the whole report.
+PART_CREDENTIAL_ROWS = "credential_report_rows"
 
 ALL_PARTS = (
     PART_AUTHORIZATION,
@@ -156,6 +161,10 @@ class CredentialRow:
     sentinels: Mapping[str, str] = field(default_factory=dict)
     # columns this version does not know, kept verbatim
     extra: Mapping[str, str] = field(default_factory=dict)
+    # column -> why its value could not be read (a cell missing from a short line, a date after
+    # the report was received); the field above then holds None/False, which is not data:
+    # rules that read the column report this user as not assessed (``unreadable_reason``).
+    unreadable: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_root(self) -> bool:
@@ -163,6 +172,19 @@ class CredentialRow:
 
     def sentinel(self, column: str) -> str | None:
         return self.sentinels.get(column)
+
+    def unreadable_by_reason(self, columns: Iterable[str]) -> dict[str, list[str]]:
+        """The unreadable ones among ``columns``, grouped by why (a short line: one reason)."""
+        by_reason: dict[str, list[str]] = {}
+        for column in columns:
+            if column in self.unreadable:
+                by_reason.setdefault(self.unreadable[column], []).append(column)
+        return by_reason
+
+    def unreadable_reason(self, columns: Iterable[str]) -> str | None:
+        """Why some of ``columns`` cannot be judged ("a, b missing (...)"), or None."""
+        by_reason = self.unreadable_by_reason(columns)
+        return "; ".join(f"{', '.join(c)} {why}" for why, c in by_reason.items()) or None
 
     @property
     def active_keys(self) -> tuple[ReportAccessKey, ...]:

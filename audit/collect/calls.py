@@ -83,7 +83,7 @@ def _classify(code: str) -> OutcomeStatus:
     return OutcomeStatus.ERROR
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
@@ -138,11 +138,11 @@ def call_api(
             elif code.isdigit():
                 # botocore names a reply it could not parse (an HTML page) by its HTTP status.
                 text = f"HTTP {code} from the endpoint, not an AWS error reply"
-            message = _one_line(f"{code}: {text}")
+            message = one_line(f"{code}: {text}")
     except botocore.exceptions.BotoCoreError as exc:
         calls += 1
         status = OutcomeStatus.ERROR
-        message = _one_line(f"{type(exc).__name__}: {exc}")
+        message = one_line(f"{type(exc).__name__}: {exc}")
     except ReadOnlyViolation:
         raise
     except Exception as exc:  # noqa: BLE001 - a garbled reply is data too, not the end of the run
@@ -150,7 +150,7 @@ def call_api(
         # for a reply that is not the API's: a proxy's HTML page, a truncated body.
         calls += 1
         status = OutcomeStatus.ERROR
-        message = _one_line(f"unreadable response: {type(exc).__name__}: {exc}")
+        message = one_line(f"unreadable response: {type(exc).__name__}: {exc}")
     outcome = ApiOutcome(
         api=api,
         part=part,
@@ -170,7 +170,7 @@ def failed(result: ApiResult, exc: Exception) -> ApiResult:
     outcome = replace(
         result.outcome,
         status=OutcomeStatus.ERROR,
-        message=_one_line(f"unexpected response: {type(exc).__name__}: {exc}"),
+        message=one_line(f"unexpected response: {type(exc).__name__}: {exc}"),
         payload_sha256=None,
     )
     return ApiResult((), outcome)

@@ -2,8 +2,12 @@
 
 Pure: no AWS calls. Columns are read by header name, never by position, because AWS may add
 columns; the ones this version does not know are kept verbatim in ``CredentialRow.extra``.
-``N/A``, ``no_information`` and ``not_supported`` become ``None`` and the sentinel is kept in
-``CredentialRow.sentinels`` so rules can tell "never used" from "unknown".
+Every column AWS documents is required: one missing (or renamed) would read as blank, and a
+blank ``access_key_1_active`` as "no active key". ``N/A``, ``no_information`` and
+``not_supported`` become ``None`` and the sentinel is kept in ``CredentialRow.sentinels`` so
+rules can tell "never used" from "unknown". A cell a short line lacks, or a date after the
+report was received, is recorded in ``CredentialRow.unreadable``: rules that read that column
+report the user as not assessed.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from audit.model import (
     Sentinel,
 )
 
-# The 22 columns AWS documents, in its order. Anything else goes to ``extra``.
+# The 22 columns AWS documents, in its order, all required. Anything else goes to ``extra``.
 COLUMNS = CREDENTIAL_REPORT_COLUMNS
-REQUIRED_COLUMNS = ("user", "arn")
+REQUIRED_COLUMNS = COLUMNS
+# Dates AWS sets ahead of time: the only ones that may lie after the report was made.
+_FUTURE_BY_DESIGN = frozenset({"password_next_rotation"})
 _SENTINELS = {s.value: s for s in Sentinel}
 
 
@@ -36,14 +42,24 @@ class CredentialReportError(InputError):
 class _Row:
     """Typed access to one CSV row that records every sentinel it meets."""
 
-    def __init__(self, raw: Mapping[str, str], line: int) -> None:
+    def __init__(
+        self, raw: Mapping[str, str | None], line: int, cells: int, not_after: datetime | None
+    ) -> None:
         self.raw = raw
         self.line = line
+        self.cells = cells
+        self.not_after = not_after
         self.sentinels: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}
 
     def _value(self, column: str) -> str | None:
-        # A missing column reads as blank: the sentinel EMPTY says so.
-        value = (self.raw.get(column) or "").strip()
+        cell = self.raw.get(column)
+        if cell is None:  # the line stopped before this column
+            self.unreadable[column] = (
+                f"missing (line {self.line} has {self.cells} of {len(self.raw)} cells)"
+            )
+            return None
+        value = cell.strip()
         if value in _SENTINELS:
             self.sentinels[column] = value
             return None
@@ -75,9 +91,13 @@ class _Row:
                 "expected an ISO 8601 timestamp"
             ) from None
         # AWS always writes an offset; a naive value can only mean UTC.
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        when = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        if self.not_after is not None and when > self.not_after and column not in _FUTURE_BY_DESIGN:
+            # A key "rotated in 2099" would be -26,000 days old, and pass: impossible data.
+            bound = self.not_after.isoformat(timespec="seconds")
+            self.unreadable[column] = f"{value} is after the report was received ({bound})"
+            return None
+        return when
 
 
 def _access_key(row: _Row, slot: int) -> ReportAccessKey:
@@ -101,8 +121,11 @@ def _certificate(row: _Row, slot: int) -> ReportCertificate:
     )
 
 
-def _parse_row(raw: Mapping[str, str], line: int, known: set[str]) -> CredentialRow:
-    row = _Row(raw, line)
+def _parse_row(
+    raw: Mapping[str, str | None], line: int, known: set[str], not_after: datetime | None
+) -> CredentialRow:
+    cells = sum(1 for v in raw.values() if v is not None)
+    row = _Row(raw, line, cells, not_after)
     user = (raw.get("user") or "").strip()
     arn = (raw.get("arn") or "").strip()
     if not user or not arn:
@@ -120,6 +143,7 @@ def _parse_row(raw: Mapping[str, str], line: int, known: set[str]) -> Credential
         certificates=(_certificate(row, 1), _certificate(row, 2)),
         sentinels=dict(row.sentinels),
         extra={k: v or "" for k, v in raw.items() if k not in known},
+        unreadable=dict(row.unreadable),
     )
 
 
@@ -143,9 +167,13 @@ def _rejoin_user_name(raw: dict[str, Any], header: Sequence[str], line: int) -> 
     raise CredentialReportError(f"credential report line {line}: more cells than header columns")
 
 
-def parse_credential_report(content: bytes) -> tuple[CredentialRow, ...]:
+def parse_credential_report(
+    content: bytes, *, not_after: datetime | None = None
+) -> tuple[CredentialRow, ...]:
     """Normalise the CSV AWS returns from ``GetCredentialReport`` (``Content``, decoded bytes).
 
+    ``not_after``: when the report was received; a date after it (other than the planned
+    next password rotation) is impossible and recorded as unreadable, not read as a value.
     Raises :class:`CredentialReportError` (one line) when the content is not such a CSV.
     """
     try:
@@ -160,8 +188,10 @@ def parse_credential_report(content: bytes) -> tuple[CredentialRow, ...]:
         raise CredentialReportError("credential report is empty (no header line)")
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
+        noun = "column" if len(missing) == 1 else "columns"
         raise CredentialReportError(
-            f"credential report has no {', '.join(missing)} column (header: {','.join(header)})"
+            f"credential report lacks the {noun} {', '.join(missing)} "
+            f"(AWS documents {len(REQUIRED_COLUMNS)}; the header has {len(header)})"
         )
     known = set(COLUMNS)
     rows: list[CredentialRow] = []
@@ -171,7 +201,7 @@ def parse_credential_report(content: bytes) -> tuple[CredentialRow, ...]:
                 raw = _rejoin_user_name(raw, header, reader.line_num)
             if not any((v or "").strip() for v in raw.values()):
                 continue  # a blank line
-            rows.append(_parse_row(raw, reader.line_num, known))
+            rows.append(_parse_row(raw, reader.line_num, known, not_after))
     except csv.Error as exc:
         raise CredentialReportError(
             f"credential report line {reader.line_num}: bad CSV: {exc}"

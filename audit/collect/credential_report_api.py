@@ -2,6 +2,8 @@
 
 AWS hands back a cached report when the last one is under 4 hours old, so the report's
 GeneratedTime (recorded in the snapshot) is when its facts were true, not the collection time.
+Nothing in the report can be later than the moment it was received: such a GeneratedTime makes
+the report unreadable, such a date makes that cell unreadable (see credential_report.py).
 """
 
 from __future__ import annotations
@@ -10,14 +12,20 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audit.collect.calls import ApiResult, call_api
+from audit.collect.calls import ApiResult, call_api, one_line
 from audit.collect.credential_report import CredentialReportError, parse_credential_report
 from audit.collect.normalise import utc
 from audit.collect.session import Clients
-from audit.model import PART_CREDENTIAL_REPORT, ApiOutcome, CredentialRow, OutcomeStatus
+from audit.model import (
+    PART_CREDENTIAL_REPORT,
+    PART_CREDENTIAL_ROWS,
+    ApiOutcome,
+    CredentialRow,
+    OutcomeStatus,
+)
 
 ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 
@@ -28,6 +36,8 @@ _REGENERATE = frozenset({"ReportNotPresent", "ReportExpired"})
 _GENERATE_BUSY = frozenset({"LimitExceeded", "LimitExceededException"})
 FIRST_DELAY = 0.5
 MAX_DELAY = 8.0
+# AWS's clock and this machine's may differ a little: only later than this is impossible.
+CLOCK_SKEW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -48,11 +58,55 @@ def _merge(total: ApiOutcome | None, latest: ApiOutcome) -> ApiOutcome:
     )
 
 
+def read_report(
+    raw: bytes, generated: object, received: datetime
+) -> tuple[CredentialReport, str | None]:
+    """Pure: the report's rows, or why it is unreadable. ``received``: when it arrived."""
+    bound = received + CLOCK_SKEW
+    try:
+        generated_at = utc(generated)
+        if generated_at is not None and generated_at > bound:
+            raise CredentialReportError(
+                f"GeneratedTime {generated_at.isoformat()} is after the report was received "
+                f"({bound.isoformat(timespec='seconds')})"
+            )
+        rows = parse_credential_report(raw, not_after=bound)
+    except (CredentialReportError, ValueError) as exc:
+        return CredentialReport(), str(exc)
+    return CredentialReport(rows, generated_at), None
+
+
+def _briefly(row: CredentialRow) -> str:
+    # A short line lacks many columns for one reason: count them rather than list them.
+    return ", ".join(
+        f"{cols[0]} {why}" if len(cols) == 1 else f"{len(cols)} columns {why}"
+        for why, cols in row.unreadable_by_reason(row.unreadable).items()
+    )
+
+
+def unreadable_rows(report: CredentialReport, api: str) -> tuple[ApiOutcome, ...]:
+    """An error outcome naming the rows with unreadable cells (the run is incomplete), if any."""
+    bad = [r for r in report.rows if r.unreadable]
+    if not bad:
+        return ()
+    named = "; ".join(f"{r.user} ({_briefly(r)})" for r in bad)
+    message = f"{len(bad)} of {len(report.rows)} users' rows cannot be fully read: {named}"
+    return (
+        ApiOutcome(
+            api=api,
+            part=PART_CREDENTIAL_ROWS,
+            status=OutcomeStatus.ERROR,
+            message=one_line(message),
+        ),
+    )
+
+
 def fetch_report(
     clients: Clients,
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[CredentialReport, tuple[ApiOutcome, ...]]:
     iam = clients.iam()
     bound = clients.options.report_wait_seconds
@@ -110,10 +164,10 @@ def fetch_report(
     raw = content if isinstance(content, bytes) else str(content).encode("utf-8")
     # The evidence hash is of the CSV itself, so it can be checked against a downloaded copy.
     got_total = replace(got_total, payload_sha256=hashlib.sha256(raw).hexdigest())
-    try:
-        rows = parse_credential_report(raw)
-        generated_at = utc(page.get("GeneratedTime"))
-    except (CredentialReportError, ValueError) as exc:
-        bad = replace(got_total, status=OutcomeStatus.ERROR, message=f"unreadable report: {exc}")
-        return CredentialReport(), (gen_total, bad)
-    return CredentialReport(rows, generated_at), (gen_total, got_total)
+    report, problem = read_report(raw, page.get("GeneratedTime"), now())
+    if problem is not None:
+        bad = replace(
+            got_total, status=OutcomeStatus.ERROR, message=f"unreadable report: {problem}"
+        )
+        return report, (gen_total, bad)
+    return report, (gen_total, got_total, *unreadable_rows(report, got_total.api))

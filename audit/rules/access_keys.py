@@ -9,12 +9,18 @@ from audit.model import PART_CREDENTIAL_REPORT, Snapshot
 from audit.rules._resources import (
     day,
     iam_user_rows,
+    key_columns,
     key_usage_unknown,
     unreported_users,
     user_resource,
 )
 from audit.rules.controls import cis
 from audit.rules.registry import Context, rule
+
+# The credential-report columns each rule reads: a user whose row lacks one is not assessed.
+_KEY_AT_SETUP = ("password_enabled", *key_columns("active", "last_rotated", "last_used_date"))
+_ACTIVE_KEYS = key_columns("active", "last_rotated")
+_CONSOLE_AND_KEYS = ("password_enabled", *key_columns("active"))
 
 
 @rule(
@@ -34,7 +40,7 @@ from audit.rules.registry import Context, rule
     resource_type="user",
 )
 def user_key_at_setup(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _KEY_AT_SETUP):
         if row.password_enabled is False:
             continue  # the control is about console users only
         res = user_resource(row)
@@ -59,7 +65,7 @@ def user_key_at_setup(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(res, f"{row.user} has no unused active access key.")
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _KEY_AT_SETUP)
 
 
 @rule(
@@ -80,7 +86,7 @@ def user_key_at_setup(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     resource_type="user",
 )
 def user_multiple_active_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _ACTIVE_KEYS):
         active = row.active_keys
         if not active:
             continue
@@ -92,7 +98,7 @@ def user_multiple_active_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(res, f"{row.user} has one active access key.")
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _ACTIVE_KEYS)
 
 
 @rule(
@@ -115,7 +121,7 @@ def user_multiple_active_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     beyond_benchmarks=True,
 )
 def user_console_and_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _CONSOLE_AND_KEYS):
         res = user_resource(row)
         if row.password_enabled is None:
             yield Result.not_assessed(res, f"{row.user}: password_enabled is not reported.")
@@ -129,4 +135,4 @@ def user_console_and_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         elif row.password_enabled or slots:
             kind = "console only" if row.password_enabled else "programmatic only"
             yield Result.passed(res, f"{row.user} is {kind}.")
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _CONSOLE_AND_KEYS)

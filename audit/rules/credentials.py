@@ -10,12 +10,24 @@ from audit.model import PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA, CredentialRow,
 from audit.rules._resources import (
     day,
     iam_user_rows,
+    key_columns,
     key_usage_unknown,
     unreported_users,
     user_resource,
 )
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
+
+# The credential-report columns each rule reads: a user whose row lacks one is not assessed.
+_CONSOLE_MFA = ("password_enabled", "mfa_active")
+_ROTATION = key_columns("active", "last_rotated")
+_USAGE = (
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    *key_columns("active", "last_rotated", "last_used_date"),
+)
 
 
 @rule(
@@ -37,7 +49,7 @@ from audit.rules.registry import Context, rule
     resource_type="user",
 )
 def user_console_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _CONSOLE_MFA):
         if row.password_enabled is None:
             yield Result.not_assessed(
                 user_resource(row), f"{row.user}: password_enabled is not reported."
@@ -50,7 +62,7 @@ def user_console_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             yield Result.failed(
                 user_resource(row), f"{row.user} has a console password and no MFA device."
             )
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _CONSOLE_MFA)
 
 
 @rule(
@@ -73,7 +85,7 @@ def user_console_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 )
 def access_key_rotation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     limit = ctx.thresholds.access_key_max_age_days
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _ROTATION):
         for key in row.active_keys:
             res = user_resource(row)
             if key.last_rotated is None:
@@ -94,7 +106,7 @@ def access_key_rotation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 yield Result.passed(
                     res, f"{row.user}: access key {key.slot} is {age} days old.", key=key.slot
                 )
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _ROTATION)
 
 
 def _unused_days(
@@ -136,7 +148,7 @@ def _password_usage(row: CredentialRow, ctx: Context) -> tuple[int | None, str]:
 )
 def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     limit = ctx.thresholds.credentials_unused_days
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _USAGE):
         res = user_resource(row)
         stale: list[str] = []
         unknown: list[str] = []
@@ -168,7 +180,7 @@ def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         elif judged:
             yield Result.passed(res, f"{row.user}: every credential used within {limit} days.")
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _USAGE)
 
 
 @rule(
@@ -195,7 +207,7 @@ def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         owner = device.user_arn or device.user_name
         if owner:
             virtual.setdefault(owner, []).append(device.serial_number)
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _CONSOLE_MFA):
         if not row.mfa_active or row.password_enabled is False:
             continue  # no console, or no MFA at all (user-console-mfa judges that)
         serials = virtual.get(row.arn, []) + virtual.get(row.user, [])
@@ -215,4 +227,4 @@ def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(user_resource(row), f"{row.user} has no virtual MFA device.")
-    yield from unreported_users(snap)
+    yield from unreported_users(snap, _CONSOLE_MFA)

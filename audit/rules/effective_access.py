@@ -19,7 +19,7 @@ from audit.permissions import (
     escalations,
     user_permissions,
 )
-from audit.rules._resources import user_resource
+from audit.rules._resources import unreadable, user_resource
 from audit.rules.managed_policies import boundary_only, boundary_pass, customer_policies
 from audit.rules.registry import Context, rule
 
@@ -114,6 +114,8 @@ def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         row = snap.credential_row(user.name)
         if row is None or row.password_enabled is None:
             yield Result.not_assessed(res, f"{user.name}: no credential report data.")
+        elif why := unreadable(row, ("password_enabled", "mfa_active")):
+            yield Result.not_assessed(res, why)
         elif row.password_enabled and not row.mfa_active and perms.missing_boundary:
             yield Result.not_assessed(
                 res,

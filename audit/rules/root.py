@@ -6,9 +6,19 @@ from collections.abc import Iterator
 
 from audit.findings import Result, Severity
 from audit.model import PART_ACCOUNT_SUMMARY, PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA, Snapshot
-from audit.rules._resources import account, day
+from audit.rules._resources import account, day, key_columns, unreadable
 from audit.rules.controls import cis, hub
 from audit.rules.registry import Context, rule
+
+# The root row's columns each rule reads: an unreadable one leaves the rule not assessed.
+_ROOT_KEYS = key_columns("active", "last_rotated")
+_ROOT_MFA = ("mfa_active",)
+_ROOT_USE = ("password_last_used", *key_columns("last_used_date"))
+
+
+def _unreadable_root(snap: Snapshot, reads: tuple[str, ...]) -> str | None:
+    root = snap.root_row
+    return unreadable(root, reads) if root is not None else None
 
 
 @rule(
@@ -28,6 +38,9 @@ from audit.rules.registry import Context, rule
 )
 def root_access_key(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     acct = account(snap)
+    if why := _unreadable_root(snap, _ROOT_KEYS):
+        yield Result.not_assessed(acct, why)
+        return
     root = snap.root_row
     if root is not None:
         active = [k.slot for k in root.access_keys if k.active]
@@ -86,7 +99,9 @@ def _root_mfa_enabled(snap: Snapshot) -> bool | None:
 def root_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     acct = account(snap)
     enabled = _root_mfa_enabled(snap)
-    if enabled is None:
+    if why := _unreadable_root(snap, _ROOT_MFA):
+        yield Result.not_assessed(acct, why)
+    elif enabled is None:
         yield Result.not_assessed(
             acct, "The credential report has no <root_account> row and no account summary."
         )
@@ -131,7 +146,9 @@ def root_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     acct = account(snap)
     enabled = _root_mfa_enabled(snap)
     virtual = _root_virtual_devices(snap)
-    if enabled is None:
+    if why := _unreadable_root(snap, _ROOT_MFA):
+        yield Result.not_assessed(acct, why)
+    elif enabled is None:
         yield Result.not_assessed(
             acct, "The credential report has no <root_account> row and no account summary."
         )
@@ -167,6 +184,9 @@ def root_recent_use(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     root = snap.root_row
     if root is None:
         yield Result.not_assessed(acct, "The credential report has no <root_account> row.")
+        return
+    if why := unreadable(root, _ROOT_USE):
+        yield Result.not_assessed(acct, why)
         return
     window = ctx.thresholds.root_use_window_days
     candidates = [("password", root.password_last_used)]

@@ -11,6 +11,7 @@ from audit.model import Sentinel
 from tests.fixtures.credential_reports import (
     ALL_REPORTS,
     AWS_REPORT,
+    COLUMNS,
     EXTRA_COLUMNS_REPORT,
     MISSING_COLUMNS_REPORT,
     MOTO_REPORT,
@@ -105,14 +106,71 @@ def test_not_supported_partition() -> None:
     assert gov.sentinel("access_key_1_last_used_date") == Sentinel.NOT_SUPPORTED
 
 
-def test_missing_columns_read_as_empty_sentinel() -> None:
-    rows = {r.user: r for r in parse_credential_report(MISSING_COLUMNS_REPORT)}
-    carol = rows["carol"]
-    assert carol.access_keys[0].last_used == datetime(2024, 1, 2, tzinfo=UTC)
-    assert carol.access_keys[0].last_used_region is None
-    assert carol.sentinel("access_key_1_last_used_region") == Sentinel.EMPTY
-    assert [c.active for c in carol.certificates] == [False, False]
-    assert carol.extra == {}
+@pytest.mark.parametrize("column", ["access_key_1_active", "mfa_active", "cert_2_last_rotated"])
+def test_a_missing_documented_column_makes_the_report_unreadable(column: str) -> None:
+    # Read as blank, a missing access_key_1_active made every key "inactive": rules passed on
+    # data that is not there. Every column AWS documents is required, by name.
+    content = make_report_csv([{"user": "alice"}], columns=tuple(c for c in COLUMNS if c != column))
+    with pytest.raises(CredentialReportError, match=f"lacks the column {column} "):
+        parse_credential_report(content)
+
+
+def test_a_renamed_column_is_a_missing_one() -> None:
+    content = make_report_csv([{"user": "alice"}]).replace(b"mfa_active", b"mfa_enabled", 1)
+    with pytest.raises(CredentialReportError) as info:
+        parse_credential_report(content)
+    assert "lacks the column mfa_active " in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_an_older_report_lacking_columns_is_refused_naming_them() -> None:
+    with pytest.raises(CredentialReportError) as info:
+        parse_credential_report(MISSING_COLUMNS_REPORT)
+    message = str(info.value)
+    assert "lacks the columns access_key_1_last_used_region, access_key_1_last_used_service" in (
+        message
+    )
+    assert "cert_2_last_rotated" in message
+
+
+def test_a_short_row_is_unreadable_from_where_it_stops() -> None:
+    lines = make_report_csv([{"user": "alice"}, {"user": "bob", "mfa_active": "true"}]).split(b"\n")
+    # alice's line stops after password_enabled: 4 of 22 cells.
+    lines[1] = b",".join(lines[1].split(b",")[:4])
+    alice, bob = parse_credential_report(b"\n".join(lines))
+    assert set(alice.unreadable) == set(COLUMNS[4:])
+    assert alice.unreadable["mfa_active"] == "missing (line 2 has 4 of 22 cells)"
+    assert alice.password_enabled is False  # the cells that are there are read
+    assert alice.access_keys[0].active is False  # a value only: rules check unreadable first
+    reason = alice.unreadable_reason(("password_enabled", "mfa_active", "access_key_1_active"))
+    assert reason == "mfa_active, access_key_1_active missing (line 2 has 4 of 22 cells)"
+    assert alice.unreadable_reason(("password_enabled",)) is None
+    assert bob.unreadable == {} and bob.mfa_active is True
+
+
+def test_dates_after_the_bound_are_impossible_not_negative_ages() -> None:
+    bound = datetime(2026, 9, 30, 12, tzinfo=UTC)
+    content = make_report_csv(
+        [
+            {
+                "user": "alice",
+                "password_enabled": "true",
+                "password_last_used": "2026-09-30T11:00:00+00:00",
+                "password_next_rotation": "2026-12-29T00:00:00+00:00",  # the future by design
+                "access_key_1_active": "true",
+                "access_key_1_last_rotated": "2099-01-01T00:00:00+00:00",
+            }
+        ]
+    )
+    (alice,) = parse_credential_report(content, not_after=bound)
+    assert set(alice.unreadable) == {"access_key_1_last_rotated"}
+    assert alice.unreadable["access_key_1_last_rotated"] == (
+        "2099-01-01T00:00:00+00:00 is after the report was received (2026-09-30T12:00:00+00:00)"
+    )
+    assert alice.access_keys[0].last_rotated is None
+    assert alice.password_last_used == datetime(2026, 9, 30, 11, tzinfo=UTC)
+    assert alice.password_next_rotation == datetime(2026, 12, 29, tzinfo=UTC)
+    assert parse_credential_report(content)[0].unreadable == {}  # no bound, nothing checked
 
 
 def test_extra_columns_kept_verbatim() -> None:
@@ -187,11 +245,11 @@ def test_bom_is_tolerated() -> None:
     [
         (b"", "empty"),
         (b"\xff\xfe\x00", "not UTF-8"),
-        (b"name,arn\nx,y\n", "no user column"),
+        (b"name,arn\nx,y\n", "lacks the columns user, user_creation_time, "),
         (make_report_csv([{"user": "x", "mfa_active": "yes"}]), "mfa_active is 'yes'"),
         (make_report_csv([{"user": "x", "user_creation_time": "yesterday"}]), "ISO 8601"),
         (make_report_csv([{"user": "x", "arn": ""}]), "user or arn is empty"),
-        (b"user,arn\nx,arn:aws:iam::1:user/x,extra\n", "more cells"),
+        (make_report_csv([{"user": "x"}]).rstrip() + b",extra\n", "more cells"),
     ],
 )
 def test_bad_reports_raise_one_line_error(content: bytes, fragment: str) -> None:
