@@ -10,7 +10,8 @@ import pytest
 
 from audit.collect.credential_report import parse_credential_report
 from audit.findings import Status
-from audit.model import CredentialRow
+from audit.model import PART_AUTHORIZATION, PART_CREDENTIAL_REPORT, CredentialRow
+from audit.rules import all_rules
 from tests.fixtures.credential_reports import make_report_csv
 from tests.rules.builders import ADMIN, T0, by_name, iso, run, snapshot, user
 
@@ -37,15 +38,18 @@ def rows() -> tuple[CredentialRow, ...]:
     return parse_credential_report(b"\n".join(lines), not_after=T0)
 
 
-USER_RULES = (
-    "user-console-mfa",
-    "access-key-rotation",
-    "credentials-unused",
-    "user-hardware-mfa",
-    "user-key-at-setup",
-    "user-multiple-active-keys",
-    "user-console-and-keys",
+# Every rule judging users from the credential report alone (admin-without-mfa is tested below).
+USER_RULES = sorted(
+    r.meta.id
+    for r in all_rules()
+    if r.meta.resource_type == "user"
+    and PART_CREDENTIAL_REPORT in r.meta.requires
+    and PART_AUTHORIZATION not in r.meta.requires
 )
+
+
+def test_the_user_rules_are_found() -> None:
+    assert {"user-console-mfa", "access-key-rotation", "credentials-unused"} <= set(USER_RULES)
 
 
 @pytest.mark.parametrize("rule_id", USER_RULES)
