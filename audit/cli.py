@@ -18,7 +18,9 @@ import click
 
 from audit import __version__
 from audit.cli_options import option_group
-from audit.cli_review import ReviewRequest, review_options
+from audit.cli_review import ReviewRequest, print_review, review_options
+from audit.config import load_settings
+from audit.console import printable
 from audit.errors import (
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
@@ -27,13 +29,17 @@ from audit.errors import (
     AuditError,
     InputError,
 )
-from audit.findings import AuditResult
+from audit.explain import explain_user
 from audit.model import Snapshot
+from audit.output import atomic_write_bytes
+from audit.pipeline import DEFAULT_REPORTS_DIR, RunOptions, RunOutcome, run_audit
+from audit.report import FORMATS, ReportOptions
+from audit.rules.catalogue import render_catalogue
 from audit.settings import Settings
+from audit.snapshot_io import read_snapshot, write_snapshot
+from audit.workflow.diff import diff_csv, diff_json, diff_paths, summary_text
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DEFAULT_REPORTS_DIR = Path("reports")
 
 
 def _parse_as_of(value: str | None) -> datetime | None:
@@ -64,8 +70,6 @@ def _check_writable_folder(folder: Path, what: str) -> None:
 
 
 def _parse_formats(value: str) -> tuple[str, ...]:
-    from audit.report import FORMATS
-
     chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
@@ -175,8 +179,6 @@ class ReportRequest:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ReportRequest:
-        from audit.config import load_settings
-
         _check_writable_folder(
             params["out"] or DEFAULT_REPORTS_DIR, "--out" if params["out"] else "reports folder"
         )
@@ -195,6 +197,8 @@ class ReportRequest:
 
 
 def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
+    # Lazy here and in the commands below, for start-up speed only: audit.collect imports
+    # boto3 (the demo also moto), about a second that `report`, `diff` or `rules` never need.
     from audit.collect import CollectOptions
 
     return CollectOptions(
@@ -208,38 +212,38 @@ def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
     )
 
 
-def _run_dir(base: Path, snapshot: Snapshot) -> Path:
-    """reports/<account>/<UTC timestamp>/, never an existing folder (runs are history)."""
-    from audit.workflow.history import new_run_dir
-
-    return new_run_dir(base, snapshot.meta.account_id, snapshot.meta.collected_at)
+def _say(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print a line that may hold names from AWS or a snapshot (audit.console.printable)."""
+    click.echo(printable(text), err=err, nl=nl)
 
 
 def _echo(quiet: bool, text: str = "", err: bool = False) -> None:
     if not quiet:
-        click.echo(text, err=err)
+        _say(text, err=err)
 
 
-def _summarise(
-    result: AuditResult, snapshot: Snapshot, written: Sequence[Path], quiet: bool
-) -> None:
+def _summarise(outcome: RunOutcome, quiet: bool) -> None:
+    for warning in outcome.warnings:  # earlier runs passed over: shown even with --quiet
+        _say(f"iam-audit: warning: {warning}", err=True)
     if quiet:
         return
+    result, snapshot = outcome.result, outcome.snapshot
     counts = result.failing_counts()
     total = sum(counts.values())
     alias = f" ({snapshot.account_aliases[0]})" if snapshot.account_aliases else ""
-    click.echo(
+    _say(
         f"Account {snapshot.meta.account_id}{alias} as of {result.as_of:%Y-%m-%d %H:%M} UTC: "
         f"{total} failing finding(s)"
     )
-    click.echo("  " + "  ".join(f"{sev.label}: {n}" for sev, n in counts.items()))
+    _say("  " + "  ".join(f"{sev.label}: {n}" for sev, n in counts.items()))
     gaps = snapshot.failed_outcomes
     if gaps:
-        click.echo(f"  collection incomplete: {len(gaps)} API call(s) denied or failed:", err=True)
+        _say(f"  collection incomplete: {len(gaps)} API call(s) denied or failed:", err=True)
         for gap in gaps:
-            click.echo(f"    {gap.api}: {gap.status.value} {gap.message}".rstrip(), err=True)
-    for path in written:
-        click.echo(f"  wrote {path}")
+            _say(f"    {gap.api}: {gap.status.value} {gap.message}".rstrip(), err=True)
+    for path in outcome.written:
+        _say(f"  wrote {path}")
+    _say(f"  snapshot sha256 {outcome.snapshot_sha256}")
 
 
 def _produce(
@@ -250,41 +254,36 @@ def _produce(
     keep_snapshot: bool,
     review: ReviewRequest,
 ) -> int:
-    """Evaluate and write every requested output; return the exit code."""
-    from audit.engine import evaluate
-    from audit.report import ReportOptions, write_reports
-    from audit.snapshot_io import write_snapshot
-
-    out_dir = request.out or _run_dir(DEFAULT_REPORTS_DIR, snapshot)
-    written: list[Path] = []
-    if keep_snapshot or request.out is None:
-        # A run in the reports/ history keeps its evidence, so a later review can compare.
-        snap_path = out_dir / "snapshot.json.gz"
-        digest = write_snapshot(snapshot, snap_path)
-        snapshot_sha256 = snapshot_sha256 or digest
-        written.append(snap_path)
-    assert snapshot_sha256 is not None  # noqa: S101 - set by the caller or just above
-    result = review.apply(evaluate(snapshot, as_of=request.as_of, settings=request.settings))
-    past = review.past(DEFAULT_REPORTS_DIR, snapshot, result, out_dir)
-    options = ReportOptions(
-        page_size=request.page_size,
-        pdf_max_resources=request.pdf_max_resources,
-        prepared_by=request.prepared_by,
-        review_period=request.review_period,
-        # The cover tells when the document was made; findings stay a function of the
-        # snapshot and as-of time alone.
-        generated_at=datetime.now(UTC),
-        review=review.section(past, request.formats),
-        key_age_limit_days=request.settings.thresholds.access_key_max_age_days,
+    """Run the audit pipeline on ``snapshot``, print what it did, return the exit code."""
+    outcome = run_audit(
+        snapshot,
+        snapshot_sha256,
+        request.settings,
+        review.suppressions,
+        reports_dir=DEFAULT_REPORTS_DIR,
+        out_dir=request.out,
+        formats=request.formats,
+        options=RunOptions(
+            as_of=request.as_of,
+            presentation=ReportOptions(
+                page_size=request.page_size,
+                pdf_max_resources=request.pdf_max_resources,
+                prepared_by=request.prepared_by,
+                review_period=request.review_period,
+                # The cover tells when the document was made; findings stay a function of
+                # the snapshot and as-of time alone.
+                generated_at=datetime.now(UTC),
+            ),
+            keep_snapshot=keep_snapshot,
+            fail_on=review.fail_on,
+            email=review.email,
+        ),
     )
-    written.extend(
-        write_reports(snapshot, snapshot_sha256, result, out_dir, request.formats, options)
-    )
-    written.extend(review.write_diff(past, out_dir))
-    _summarise(result, snapshot, written, request.quiet)
-    if not request.quiet:
-        click.echo(f"  snapshot sha256 {snapshot_sha256}")
-    return review.finish(snapshot, result, past, out_dir, request.quiet)
+    _summarise(outcome, request.quiet)
+    print_review(outcome, request.quiet)
+    if outcome.email_error is not None:
+        raise outcome.email_error  # one line, exit 4; every file is on disk
+    return outcome.exit_code
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -306,7 +305,7 @@ def demo(**params: Any) -> int:
     """Audit the built-in demo account (in-process moto, planted problems); no AWS needed."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
-    from audit.collect.demo import demo_snapshot
+    from audit.collect.demo import demo_snapshot  # lazy: moto and boto3, see _collect_options
 
     _echo(request.quiet, "Building the demo account in-process (moto) and collecting it...", True)
     snapshot = demo_snapshot(quiet=request.quiet)
@@ -322,7 +321,7 @@ def run(**params: Any) -> int:
     """Collect from a real account (or --endpoint-url) and write every report."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
-    from audit.collect import collect_snapshot
+    from audit.collect import collect_snapshot  # lazy: boto3, see _collect_options
 
     snapshot = collect_snapshot(_collect_options(params, request.quiet))
     return _produce(snapshot, None, request, keep_snapshot=True, review=review)
@@ -340,18 +339,15 @@ def run(**params: Any) -> int:
 @quiet_option
 def collect(output: Path, quiet: bool, **params: Any) -> int:
     """Collect a snapshot only; build reports from it later with `iam-audit report`."""
-    from audit.collect import collect_snapshot
-    from audit.snapshot_io import write_snapshot
+    from audit.collect import collect_snapshot  # lazy: boto3, see _collect_options
 
     _check_writable_folder(output.parent, "--output")
     snapshot = collect_snapshot(_collect_options(params, quiet))
     digest = write_snapshot(snapshot, output)
     # The hash is the evidence anchor: printed even with --quiet.
-    click.echo(f"{digest}  {output}")
+    _say(f"{digest}  {output}")
     for gap in snapshot.failed_outcomes:
-        click.echo(
-            f"iam-audit: not collected: {gap.api}: {gap.status.value} {gap.message}", err=True
-        )
+        _say(f"iam-audit: not collected: {gap.api}: {gap.status.value} {gap.message}", err=True)
     return EXIT_INCOMPLETE if snapshot.failed_outcomes else EXIT_OK
 
 
@@ -364,8 +360,6 @@ def report(snapshot_file: Path, **params: Any) -> int:
     """Rebuild reports from a stored snapshot, without AWS."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
-    from audit.snapshot_io import read_snapshot
-
     snapshot, digest = read_snapshot(snapshot_file)
     return _produce(snapshot, digest, request, keep_snapshot=False, review=review)
 
@@ -373,7 +367,7 @@ def report(snapshot_file: Path, **params: Any) -> int:
 @cli.command()
 def permissions() -> int:
     """Print the least-privilege IAM policy the auditor needs (JSON)."""
-    from audit.collect.permissions import policy_json
+    from audit.collect.permissions import policy_json  # lazy: boto3, see _collect_options
 
     click.echo(policy_json(), nl=False)
     return EXIT_OK
@@ -390,19 +384,28 @@ def permissions() -> int:
 @click.option(
     "--limit", type=click.IntRange(1), default=20, show_default=True, help="Lines per list."
 )
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="audit.toml judging snapshot files, as `run` does: thresholds, severity overrides, "
+    "disabled rules (default: ./audit.toml when present).",
+)
 @quiet_option
-def diff(old: Path, new: Path, out: Path | None, limit: int, quiet: bool) -> int:
+def diff(
+    old: Path, new: Path, out: Path | None, limit: int, config: Path | None, quiet: bool
+) -> int:
     """Compare two reviews: snapshot files or run folders (reports/<account>/<time>/)."""
-    from audit.output import atomic_write_bytes
-    from audit.workflow.diff import diff_csv, diff_json, diff_paths, summary_text
-
+    settings = load_settings(config)
     out_dir = out or (new if new.is_dir() else Path("."))
     _check_writable_folder(out_dir, "--out")
-    result = diff_paths(old, new)
+    warnings: dict[str, None] = {}
+    result = diff_paths(old, new, settings, warn=lambda w: warnings.setdefault(w))
     written = []
     for name, data in (("diff.json", diff_json(result)), ("diff.csv", diff_csv(result))):
         atomic_write_bytes(out_dir / name, data)
         written.append(out_dir / name)
+    for warning in warnings:
+        _say(f"iam-audit: warning: {warning}", err=True)
     _echo(quiet, summary_text(result, limit))
     for path in written:
         _echo(quiet, f"  wrote {path}")
@@ -420,8 +423,6 @@ def diff(old: Path, new: Path, out: Path | None, limit: int, quiet: bool) -> int
 )
 def rules(fmt: str) -> int:
     """List the rules catalogue: ids, severities, controls, the data each rule needs."""
-    from audit.rules.catalogue import render_catalogue
-
     click.echo(render_catalogue(fmt), nl=False)
     return EXIT_OK
 
@@ -431,11 +432,8 @@ def rules(fmt: str) -> int:
 @click.argument("snapshot_file", type=click.Path(dir_okay=False, path_type=Path))
 def explain(user: str, snapshot_file: Path) -> int:
     """Show USER's effective permissions in SNAPSHOT_FILE and where each comes from."""
-    from audit.explain import explain_user
-    from audit.snapshot_io import read_snapshot
-
     snapshot, _digest = read_snapshot(snapshot_file)
-    click.echo(explain_user(snapshot, user), nl=False)
+    _say(explain_user(snapshot, user), nl=False)
     return EXIT_OK
 
 
@@ -457,11 +455,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         message = " ".join(exc.format_message().split())
         ctx = exc.ctx if isinstance(exc, click.UsageError) else None
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        click.echo(f"iam-audit: error: {message}{hint}", err=True)
+        _say(f"iam-audit: error: {message}{hint}", err=True)
         code = EXIT_USAGE
     except AuditError as exc:
         # Messages can carry another program's output (a credential_process's stderr): one line.
-        click.echo(f"iam-audit: error: {' '.join(str(exc).split())}", err=True)
+        _say(f"iam-audit: error: {' '.join(str(exc).split())}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("iam-audit: interrupted", err=True)
@@ -470,6 +468,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         if os.environ.get("IAM_AUDIT_DEBUG"):
             raise
         detail = str(exc).splitlines()[0] if str(exc) else ""
-        click.echo(f"iam-audit: failed: {type(exc).__name__}: {detail}", err=True)
+        _say(f"iam-audit: failed: {type(exc).__name__}: {detail}", err=True)
         code = EXIT_FAILURE
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,9 +1,8 @@
-"""The review-workflow side of ``run``, ``report`` and ``demo``: options and the steps they add.
+"""The review-workflow options of ``run``, ``report`` and ``demo``, and what they print.
 
-Accepted risks (``--suppressions`` and audit.toml's ``[[suppressions]]``), the comparison with
-the account's earlier runs (diff.json, diff.csv, the report's "changes since the last review"),
-e-mailing the PDF, and the ``--fail-on`` exit code. Every option is checked before anything is
-collected, so a typo fails in a second, not after a long collection.
+Accepted risks (``--suppressions`` and audit.toml's ``[[suppressions]]``), e-mailing the PDF and
+the ``--fail-on`` gate; the steps themselves are audit.pipeline's. Every option is checked
+before anything is collected, so a typo fails in a second, not after a long collection.
 """
 
 from __future__ import annotations
@@ -11,20 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from audit.cli_options import option_group
-from audit.errors import InputError
-from audit.findings import AuditResult, Severity
-
-if TYPE_CHECKING:
-    from audit.model import Snapshot
-    from audit.workflow.email_report import EmailRequest
-    from audit.workflow.review import Review, ReviewSection
-    from audit.workflow.suppressions import Suppression
-
+from audit.config import DEFAULT_CONFIG, read_config
+from audit.console import printable
+from audit.findings import Severity
+from audit.pipeline import RunOptions, RunOutcome, check_request
+from audit.workflow.email_report import EmailRequest, email_request
+from audit.workflow.suppressions import Suppression, load_suppressions, parse_suppressions
 
 SEVERITY_NAMES = tuple(s.label for s in sorted(Severity, reverse=True))
 
@@ -63,15 +59,10 @@ review_options = option_group(
 
 
 def _config_path(config: Path | None) -> Path | None:
-    from audit.config import DEFAULT_CONFIG
-
     return config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
 
 
 def _config_suppressions(config: Path | None) -> tuple[Suppression, ...]:
-    from audit.config import read_config
-    from audit.workflow.suppressions import parse_suppressions
-
     path = _config_path(config)
     if path is None:
         return ()
@@ -96,9 +87,6 @@ class ReviewRequest:
         cls, params: dict[str, Any], formats: Sequence[str], config: Path | None = None
     ) -> ReviewRequest:
         """Validate the workflow options; ``config`` is --config (default ./audit.toml)."""
-        from audit.workflow.email_report import email_request
-        from audit.workflow.suppressions import load_suppressions
-
         email = email_request(
             params["email_to"],
             params["email_from"],
@@ -107,8 +95,7 @@ class ReviewRequest:
             params["smtp_starttls"],
             params["smtp_user"],
         )
-        if email is not None and "pdf" not in formats:
-            raise InputError("--email-to sends the PDF: add pdf to --format")
+        check_request(formats, RunOptions(email=email))
         extra = params["suppressions"]
         if extra and _same_file(extra, _config_path(config)):
             # --suppressions naming audit.toml itself: read once, or every entry would be
@@ -120,73 +107,18 @@ class ReviewRequest:
             email=email,
         )
 
-    def apply(self, result: AuditResult) -> AuditResult:
-        from audit.workflow.suppressions import apply_suppressions
 
-        return apply_suppressions(result, self.suppressions, result.as_of)
+def print_review(outcome: RunOutcome, quiet: bool) -> None:
+    """The changes since the last review, the gate's verdict and where the e-mail went.
 
-    @staticmethod
-    def past(
-        reports_dir: Path, snapshot: Snapshot, result: AuditResult, out_dir: Path
-    ) -> Review | None:
-        from audit.workflow.review import build_review
-
-        return build_review(reports_dir, snapshot, result, out_dir)
-
-    @staticmethod
-    def section(review: Review | None, formats: Sequence[str]) -> ReviewSection | None:
-        if review is None or not {"html", "pdf"} & set(formats):
-            return None
-        from audit.workflow.review import review_section
-
-        return review_section(review)
-
-    @staticmethod
-    def write_diff(review: Review | None, out_dir: Path) -> list[Path]:
-        if review is None:
-            return []
-        from audit.workflow.review import write_diff_files
-
-        return write_diff_files(review, out_dir)
-
-    def finish(
-        self,
-        snapshot: Snapshot,
-        result: AuditResult,
-        review: Review | None,
-        out_dir: Path,
-        quiet: bool,
-    ) -> int:
-        """Print the changes, send the e-mail, and return the exit code.
-
-        Called after every report is on disk: an SMTP failure raises DeliveryError (exit 4,
-        which wins over 1 and 3: the review did not reach its readers) and the files stay.
-        """
-        from audit.workflow.gate import exit_code, gate_message
-        from audit.workflow.review import change_lines
-
-        lines = change_lines(review) if review else []
-        if lines and not quiet:
-            click.echo("Changes since the last review:")
-            for line in lines:
-                click.echo(f"  {line}")
-        # The gate's verdict is logged first, so a CI log shows it even when e-mail fails.
-        if self.fail_on is not None:
-            message = gate_message(result, self.fail_on)
-            if message:
-                click.echo(f"iam-audit: {message}", err=True)
-        if self.email is not None:
-            from audit.workflow.email_report import build_message, send, subject_line, summary_body
-
-            pdf = out_dir / "report.pdf"
-            msg = build_message(
-                pdf,
-                subject=subject_line(snapshot, result),
-                body=summary_body(snapshot, result, lines, attachment=pdf),
-                sender=self.email.sender,
-                to=self.email.to,
-            )
-            send(msg, self.email.smtp)
-            if not quiet:
-                click.echo(f"  e-mailed {pdf.name} to {', '.join(self.email.to)}")
-        return exit_code(result, snapshot, self.fail_on)
+    The gate's verdict is printed even with --quiet, and before an e-mail failure's line, so
+    a CI log shows it whatever happens next.
+    """
+    if outcome.changes and not quiet:
+        click.echo("Changes since the last review:")
+        for line in outcome.changes:
+            click.echo(printable(f"  {line}"))
+    if outcome.gate_message:
+        click.echo(f"iam-audit: {outcome.gate_message}", err=True)
+    if outcome.emailed_to and not quiet:
+        click.echo(f"  e-mailed report.pdf to {printable(', '.join(outcome.emailed_to))}")

@@ -24,6 +24,7 @@ from typing import Any
 
 from audit.errors import InputError
 from audit.findings import Severity
+from audit.rules import all_rules
 from audit.settings import Settings, Thresholds
 
 DEFAULT_CONFIG = Path("audit.toml")
@@ -34,8 +35,6 @@ _MAX = 36_500  # any threshold: days, characters or passwords remembered
 
 
 def _known_rule_ids() -> frozenset[str]:
-    from audit.rules import all_rules  # late: the rules import settings, not the reverse
-
     return frozenset(r.meta.id for r in all_rules())
 
 

@@ -46,6 +46,7 @@ def _timed(label: str, fn: Callable[[], Any], times: dict[str, float]) -> Any:
 def run_one(users: int, out: Path) -> None:
     from pypdf import PdfReader
 
+    from audit import findings_file
     from audit.engine import evaluate
     from audit.report import ReportOptions, csv_files, json_files
     from audit.report.charts import render_charts
@@ -66,7 +67,7 @@ def run_one(users: int, out: Path) -> None:
     pdf = _timed("pdf", lambda: render_pdf(view, charts, options), times)
     records = _timed(
         "finding records",
-        lambda: [json_files.finding_json(f) for f in view.findings],
+        lambda: [findings_file.finding_json(f) for f in view.findings],
         times,
     )
     _timed(
@@ -80,7 +81,7 @@ def run_one(users: int, out: Path) -> None:
     )
     _timed(
         "json (2 files)",
-        lambda: [json_files.findings_json(records), json_files.summary_json(view)],
+        lambda: [findings_file.findings_json(records), json_files.summary_json(view)],
         times,
     )
     (out / "report.pdf").write_bytes(pdf)

@@ -14,9 +14,10 @@ import pytest
 
 from audit.engine import evaluate
 from audit.errors import InputError
-from audit.findings import Finding, Severity, Status, finding_record
+from audit.findings import Finding, Severity, Status
 from audit.model import PART_CREDENTIAL_REPORT, Snapshot
-from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.settings import Settings
+from audit.snapshot_io import write_snapshot
 from audit.workflow.diff import (
     DIFF_CSV_COLUMNS,
     Side,
@@ -28,10 +29,10 @@ from audit.workflow.diff import (
     load_side,
     summary_text,
 )
-from audit.workflow.history import new_run_dir
 from audit.workflow.identity_changes import identity_changes
 from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, arn, before
+from tests.fixtures.runs import write_run
 from tests.fixtures.snapshots import outcomes
 
 
@@ -227,11 +228,11 @@ def test_persisting_text_says_since_when() -> None:
 
 
 def _write_run(base: Path, snapshot: Snapshot, findings: list[Finding]) -> Path:
-    run_dir = new_run_dir(base, ACCT, snapshot.meta.collected_at)
-    write_snapshot(snapshot, run_dir / "snapshot.json.gz")
-    records = [{**finding_record(f), "details": to_jsonable(f.details)} for f in findings]
-    (run_dir / "findings.json").write_text(json.dumps(records), encoding="utf-8")
-    return run_dir
+    return write_run(base, snapshot, findings)
+
+
+def no_warning(line: str) -> None:
+    raise AssertionError(f"unexpected warning: {line}")
 
 
 def test_run_folders_bring_their_history(tmp_path: Path) -> None:
@@ -240,7 +241,7 @@ def test_run_folders_bring_their_history(tmp_path: Path) -> None:
     _write_run(tmp_path, replace(before(), meta=replace(before().meta, collected_at=t0)), [f])
     old = _write_run(tmp_path, before(), [f])
     new = _write_run(tmp_path, after(), [f])
-    d = diff_paths(old, new)
+    d = diff_paths(old, new, Settings(), warn=no_warning)
     assert d.persisting[0].first_seen == t0
     assert len(d.identity) == 21
 
@@ -249,10 +250,10 @@ def test_snapshot_files_are_evaluated(tmp_path: Path) -> None:
     old, new = tmp_path / "old.json.gz", tmp_path / "new.json.gz"
     write_snapshot(before(), old)
     write_snapshot(after(), new)
-    side = load_side(new)
+    side = load_side(new, Settings(), warn=no_warning)
     assert side.history == ()
     assert any(f.rule_id == "user-console-mfa" and f.status is Status.FAIL for f in side.findings)
-    d = diff_paths(old, new)
+    d = diff_paths(old, new, Settings(), warn=no_warning)
     assert d.old_when == T1 and d.new_when == T2
     # erin has a console password and no MFA in the new snapshot: a new finding
     assert ("user-console-mfa", "erin") in {
@@ -266,9 +267,9 @@ def test_snapshot_files_are_evaluated(tmp_path: Path) -> None:
 
 def test_unreadable_inputs_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="snapshot file not found"):
-        load_side(tmp_path / "nope.json.gz")
+        load_side(tmp_path / "nope.json.gz", Settings(), warn=no_warning)
     with pytest.raises(InputError, match="no snapshot.json.gz"):
-        load_side(tmp_path)
+        load_side(tmp_path, Settings(), warn=no_warning)
 
 
 # --- the demo account, a quarter apart, with planned changes ---------------------------------

@@ -11,12 +11,12 @@ import pytest
 
 from audit.errors import InputError
 from audit.findings import Finding, Severity, Status, finding_record
+from audit.findings_file import finding_from_record
 from audit.model import ApiOutcome, OutcomeStatus, Snapshot
-from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.settings import Settings
 from audit.workflow.history import (
     Run,
     earlier_runs,
-    finding_from_record,
     list_runs,
     load_run,
     new_run_dir,
@@ -24,6 +24,7 @@ from audit.workflow.history import (
     run_findings,
     trend,
 )
+from tests.fixtures import runs
 from tests.fixtures.snapshots import snapshot as shared_snapshot
 
 ACCT = "123456789012"
@@ -53,20 +54,20 @@ def finding(
     )
 
 
-def write_run(
-    base: Path, when: datetime, findings: list[Finding], posture: float | None = None
-) -> Path:
+def write_run(base: Path, when: datetime, findings: list[Finding]) -> Path:
     """A run folder as `run` writes it: snapshot, findings.json (with details), summary.json."""
-    run_dir = new_run_dir(base, ACCT, when)
-    write_snapshot(snapshot(when), run_dir / "snapshot.json.gz")
-    records = [
-        {**finding_record(f), "details": to_jsonable(f.details), "suppression": f.suppression}
-        for f in findings
-    ]
-    (run_dir / "findings.json").write_text(json.dumps(records), encoding="utf-8")
-    if posture is not None:
-        (run_dir / "summary.json").write_text(json.dumps({"posture_score": posture}), "utf-8")
-    return run_dir
+    return runs.write_run(base, snapshot(when), findings)
+
+
+def posture_of(run_dir: Path) -> float:
+    """The posture score the run reported in its summary.json."""
+    value = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["posture_score"]
+    assert isinstance(value, float)
+    return value
+
+
+def no_warning(line: str) -> None:
+    raise AssertionError(f"unexpected warning: {line}")
 
 
 def test_new_run_dir_layout_and_never_reuses_a_folder(tmp_path: Path) -> None:
@@ -138,10 +139,12 @@ def test_earlier_runs_are_those_before_the_current_one_with_a_snapshot(tmp_path:
     r2 = write_run(tmp_path, T0 + timedelta(days=90), [])
     new_run_dir(tmp_path, ACCT, T0 + timedelta(days=100))  # interrupted: no snapshot
     r3 = write_run(tmp_path, T0 + timedelta(days=180), [])
-    assert [r.path for r in earlier_runs(tmp_path, ACCT, current=r3)] == [r1, r2]
-    assert [r.path for r in earlier_runs(tmp_path, ACCT, current=r2)] == [r1]
-    assert earlier_runs(tmp_path, ACCT, current=r1) == ()
-    assert [r.path for r in earlier_runs(tmp_path, ACCT)] == [r1, r2, r3]
+    warnings: list[str] = []
+    assert [r.path for r in earlier_runs(tmp_path, ACCT, r3, warn=warnings.append)] == [r1, r2]
+    assert [r.path for r in earlier_runs(tmp_path, ACCT, r2, warn=no_warning)] == [r1]
+    assert earlier_runs(tmp_path, ACCT, current=r1, warn=no_warning) == ()
+    assert [r.path for r in earlier_runs(tmp_path, ACCT, warn=warnings.append)] == [r1, r2, r3]
+    assert len(warnings) == 2 and "20260709T235958Z: an incomplete run" in warnings[0]
 
 
 def test_load_run_reads_back_snapshot_and_findings(tmp_path: Path) -> None:
@@ -154,7 +157,7 @@ def test_load_run_reads_back_snapshot_and_findings(tmp_path: Path) -> None:
     )
     original = [finding("alice", Severity.MEDIUM, key=2), suppressed]
     run_dir = write_run(tmp_path, T0, original)
-    snap, findings = load_run(run_dir)
+    snap, findings = load_run(run_dir, Settings())
     assert snap.meta.account_id == ACCT and snap.meta.collected_at == T0
     assert list(findings) == original
 
@@ -162,25 +165,25 @@ def test_load_run_reads_back_snapshot_and_findings(tmp_path: Path) -> None:
 def test_a_run_without_findings_json_is_evaluated_from_its_snapshot(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, T0, [])
     (run_dir / "findings.json").unlink()
-    findings = run_findings(run_dir)
+    findings = run_findings(run_dir, Settings())
     assert findings  # the engine ran every rule on the stored snapshot
     assert {f.rule_id for f in findings} >= {"user-console-mfa", "access-key-rotation"}
 
 
 def test_load_run_errors_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a run folder"):
-        load_run(tmp_path / "missing")
+        load_run(tmp_path / "missing", Settings())
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputError, match="no snapshot.json.gz"):
-        load_run(empty)
+        load_run(empty, Settings())
     run_dir = write_run(tmp_path, T0, [])
     (run_dir / "findings.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="cannot read findings"):
-        load_run(run_dir)
+        load_run(run_dir, Settings())
     (run_dir / "findings.json").write_text('[{"rule_id": "x"}]', encoding="utf-8")
     with pytest.raises(InputError, match="finding record is malformed"):
-        load_run(run_dir)
+        load_run(run_dir, Settings())
 
 
 def test_finding_from_record_accepts_the_issue_2_contract_without_details() -> None:
@@ -189,23 +192,26 @@ def test_finding_from_record_accepts_the_issue_2_contract_without_details() -> N
 
 
 def test_trend_has_one_point_per_run_oldest_first(tmp_path: Path) -> None:
-    write_run(
+    first = write_run(
         tmp_path,
         T0,
         [finding("a", Severity.HIGH), finding("b", Severity.HIGH), finding("c", Severity.LOW)],
-        posture=40.0,
     )
-    write_run(
+    second = write_run(
         tmp_path,
         T0 + timedelta(days=91),
         [finding("a", Severity.HIGH), finding("c", Severity.LOW, status=Status.PASS)],
-        posture=70.5,
     )
     broken = write_run(tmp_path, T0 + timedelta(days=120), [])
     (broken / "findings.json").write_text("[", encoding="utf-8")
-    points = trend(list_runs(tmp_path, ACCT))
+    (broken / "summary.json").write_text("{", encoding="utf-8")
+    warnings: list[str] = []
+    points = trend(list_runs(tmp_path, ACCT), Settings(), warn=warnings.append)
     assert [p.label for p in points] == ["20260331T235958Z", "20260630T235958Z"]
-    assert [p.posture for p in points] == [40.0, 70.5]
+    assert [p.posture for p in points] == [posture_of(first), posture_of(second)]
+    assert posture_of(first) < posture_of(second)
+    (warning,) = warnings
+    assert warning.startswith(f"skipped {broken}: cannot be read (cannot read findings ")
     assert [p.failing[Severity.HIGH] for p in points] == [2, 1]
     assert [p.failing[Severity.LOW] for p in points] == [1, 0]
     assert [p.failing_total for p in points] == [3, 1]

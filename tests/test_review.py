@@ -11,13 +11,18 @@ import pytest
 from pypdf import PdfReader
 
 from audit.engine import evaluate
-from audit.findings import Severity, finding_record
+from audit.findings import AuditResult, Severity
 from audit.model import Snapshot
-from audit.snapshot_io import to_jsonable, write_snapshot
+from audit.report.charts import trend_charts
+from audit.report.view_review import trend_series
+from audit.settings import Settings
+from audit.snapshot_io import write_snapshot
 from audit.workflow.history import new_run_dir
-from audit.workflow.review import build_review, change_lines, review_section
+from audit.workflow.review import Review, change_lines
+from audit.workflow.review import build_review as build
 from tests.cli_helpers import exit_code
 from tests.fixtures.review_snapshots import ACCT, T1, T2, after, before
+from tests.fixtures.runs import write_run
 from tests.fixtures.snapshots import user
 
 
@@ -27,15 +32,19 @@ def at(snapshot: Snapshot, days: int) -> Snapshot:
 
 
 def store(base: Path, snapshot: Snapshot) -> Path:
-    """A run folder as `run` leaves it (snapshot and findings.json)."""
-    run_dir = new_run_dir(base, ACCT, snapshot.meta.collected_at)
-    write_snapshot(snapshot, run_dir / "snapshot.json.gz")
-    records = [
-        {**finding_record(f), "details": to_jsonable(f.details)}
-        for f in evaluate(snapshot).findings
-    ]
-    (run_dir / "findings.json").write_text(json.dumps(records), encoding="utf-8")
-    return run_dir
+    """A run folder as `run` leaves it (snapshot, findings.json, summary.json)."""
+    return write_run(base, snapshot)
+
+
+def build_review(
+    base: Path, snapshot: Snapshot, result: AuditResult, current: Path | None = None
+) -> Review | None:
+    """build_review with the default settings, failing on any warning (none expected here)."""
+
+    def no_warning(line: str) -> None:
+        raise AssertionError(f"unexpected warning: {line}")
+
+    return build(base, snapshot, result, current, Settings(), warn=no_warning)
 
 
 def test_no_earlier_run_means_no_review(tmp_path: Path) -> None:
@@ -71,14 +80,19 @@ def test_a_rebuilt_report_of_the_same_snapshot_is_not_compared_with_itself(
     assert build_review(tmp_path, snap, evaluate(snap), rebuilt) is None
 
 
-def test_a_damaged_previous_run_is_passed_over(tmp_path: Path) -> None:
+def test_a_damaged_previous_run_is_passed_over_with_a_warning(tmp_path: Path) -> None:
     good = store(tmp_path, at(before(), -90))
     damaged = store(tmp_path, before())
     (damaged / "snapshot.json.gz").write_bytes(b"not gzip")
     snap = after()
-    review = build_review(tmp_path, snap, evaluate(snap))
+    warnings: list[str] = []
+    review = build(tmp_path, snap, evaluate(snap), None, Settings(), warn=warnings.append)
     assert review is not None
     assert review.previous.path == good
+    assert warnings == [
+        f"skipped {damaged}: cannot be read (snapshot is not valid gzip/JSON: "
+        "Expecting value: line 1 column 1 (char 0))"
+    ]
 
 
 def test_change_lines_summarise_and_stop_at_the_limit(tmp_path: Path) -> None:
@@ -104,14 +118,15 @@ def test_trend_charts_are_inline_svg_and_reproducible(tmp_path: Path) -> None:
     snap = after()
     review = build_review(tmp_path, snap, evaluate(snap))
     assert review is not None
-    one, two = review_section(review), review_section(review)
-    assert one.posture_chart.startswith("<svg") and one.severity_chart.startswith("<svg")
-    assert one == two  # byte-identical reruns
+    series = trend_series(review.trend)
+    (posture, severity), again = trend_charts(series), trend_charts(series)
+    assert posture.startswith("<svg") and severity.startswith("<svg")
+    assert (posture, severity) == again  # byte-identical reruns
     for day in ("2026-04-01", "2026-06-30", "2026-09-30"):
-        assert day in one.posture_chart and day in one.severity_chart
-    assert 'id="chart-trend-posture-' in one.posture_chart
+        assert day in posture and day in severity
+    assert 'id="chart-trend-posture-' in posture
     for sev in Severity:
-        assert sev.label in one.severity_chart  # the legend
+        assert sev.label in severity  # the legend
 
 
 def test_the_report_shows_changes_trend_and_accepted_risks(
@@ -173,7 +188,7 @@ def test_first_seen_chains_through_each_runs_own_diff_json(tmp_path: Path) -> No
     for child in first.iterdir():
         child.unlink()
     first.rmdir()
-    side = load_side(second)
+    side = load_side(second, Settings(), warn=print)
     assert side.history == () and side.first_seen_known == known
     snap2 = after()
     review2 = build_review(tmp_path, snap2, evaluate(snap2))
@@ -199,15 +214,14 @@ def test_an_adhoc_diff_json_is_not_trusted_for_first_seen(
 def test_trend_reads_summary_json_without_touching_the_findings(tmp_path: Path) -> None:
     from audit.workflow.history import list_runs, trend
 
-    run_dir = new_run_dir(tmp_path, ACCT, T1)
-    (run_dir / "summary.json").write_text(
-        json.dumps({"posture_score": 61.5, "failing_by_severity": {"critical": 1, "low": 4}}),
-        encoding="utf-8",
-    )
-    (point,) = trend(list_runs(tmp_path, ACCT))
-    assert point.posture == 61.5
-    assert point.failing[Severity.CRITICAL] == 1 and point.failing[Severity.LOW] == 4
-    assert point.failing_total == 5
+    run_dir = store(tmp_path, before())
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    (run_dir / "findings.json").write_text("[", encoding="utf-8")  # never read
+    (run_dir / "snapshot.json.gz").write_bytes(b"")  # never read
+    (point,) = trend(list_runs(tmp_path, ACCT), Settings(), warn=print)
+    assert point.posture == summary["posture_score"]
+    assert {sev.label: n for sev, n in point.failing.items()} == summary["failing_by_severity"]
+    assert point.failing_total == sum(summary["failing_by_severity"].values()) > 0
 
 
 def test_the_screen_report_caps_long_change_lists(tmp_path: Path) -> None:
@@ -220,9 +234,7 @@ def test_the_screen_report_caps_long_change_lists(tmp_path: Path) -> None:
     review = build_review(tmp_path, snap, result)
     assert review is not None and len(review.diff.identity) > 600
     out = tmp_path / "out"
-    (html,) = write_reports(
-        snap, "0" * 64, result, out, ("html",), ReportOptions(review=review_section(review))
-    )
+    (html,) = write_reports(snap, "0" * 64, result, out, ("html",), ReportOptions(), review=review)
     text = html.read_text(encoding="utf-8")
     assert f"and {len(review.diff.identity) - 500} more, see diff.csv" in text
     assert (

@@ -1,43 +1,33 @@
 """Report renderers: HTML, PDF, CSV and JSON from one report view.
 
-The CLI calls :func:`write_reports`; everything else in this package is an implementation
-detail of it.
+The pipeline (audit.pipeline) calls :func:`write_reports`; everything else in this package is
+an implementation detail of it. A new report section is one field on the report view
+(audit.report.view.ReportView, built in its own ``view_<thing>.py``), one keyword argument
+here, and one include line in the templates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audit.errors import InputError
 from audit.findings import AuditResult
+from audit.findings_file import finding_json, findings_json
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
+from audit.report.options import ReportOptions
 
 if TYPE_CHECKING:
-    from audit.workflow.review import ReviewSection
+    from audit.workflow.review import Review
+
+__all__ = ["FORMATS", "PAGE_SIZES", "ReportOptions", "write_reports"]
 
 FORMATS = ("html", "pdf", "csv", "json")
 PAGE_SIZES = ("A4", "Letter")
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    page_size: str = "A4"  # or "Letter"
-    pdf_max_resources: int = 25  # per rule in the PDF, then "and N more, see findings.csv"
-    prepared_by: str = ""
-    review_period: str = ""  # e.g. "2026 Q3"; empty: "up to <as-of date>"
-    # When the report was generated; None shows the as-of time, so reruns are byte-identical.
-    generated_at: datetime | None = None
-    key_age_limit_days: int = (
-        90  # the line on the key-age chart (Thresholds.access_key_max_age_days)
-    )
-    # "Changes since the last review" and trend charts (audit.workflow.review); None: none.
-    review: ReviewSection | None = None
 
 
 def _check(formats: Collection[str], options: ReportOptions) -> None:
@@ -61,12 +51,19 @@ def write_reports(
     out_dir: Path,
     formats: Collection[str] = FORMATS,
     options: ReportOptions = ReportOptions(),  # noqa: B008 - frozen, so a shared default is safe
+    *,
+    review: Review | None = None,
+    summary: bool = False,
 ) -> list[Path]:
     """Write the requested formats into ``out_dir``; return the paths written, in order.
 
+    ``review``: the "changes since the last review" section (None: no earlier review).
+    summary.json is written with the json format, or whenever ``summary`` is set (a run
+    folder in the history needs it), and always last: its presence marks a complete run.
     Each file is written atomically, so a failure part-way never destroys earlier output.
     """
-    # Imported here: matplotlib and weasyprint are slow to import and only needed for a report.
+    # Lazy, for start-up speed only: matplotlib (charts) takes about a second to import and
+    # only a report needs it; commands such as `rules` or `diff` import this package too.
     from audit.report import csv_files, json_files
     from audit.report.charts import render_charts
     from audit.report.html import render_html
@@ -83,6 +80,7 @@ def write_reports(
         result,
         generated_at=options.generated_at,
         key_age_limit_days=options.key_age_limit_days,
+        review=review,
     )
     charts = render_charts(view.charts) if {"html", "pdf"} & set(formats) else None
     jobs: list[tuple[str, str, Callable[[], bytes]]] = []
@@ -95,18 +93,19 @@ def write_reports(
     # findings.csv and findings.json hold the same records: build them once.
     @cache
     def records() -> list[dict[str, Any]]:
-        return [json_files.finding_json(f) for f in view.findings]
+        return [finding_json(f) for f in view.findings]
 
     jobs += [
         ("csv", "findings.csv", lambda: csv_files.findings_csv(records())),
         ("csv", "credentials.csv", lambda: csv_files.credentials_csv(view)),
         ("csv", "controls.csv", lambda: csv_files.controls_csv(view)),
-        ("json", "findings.json", lambda: json_files.findings_json(records())),
-        ("json", "summary.json", lambda: json_files.summary_json(view)),
+        ("json", "findings.json", lambda: findings_json(records())),
+        ("summary", "summary.json", lambda: json_files.summary_json(view)),
     ]
+    wanted = {*formats, "summary"} if summary or "json" in formats else set(formats)
     written = []
     for fmt, name, render in jobs:
-        if fmt in formats:
+        if fmt in wanted:
             path = out_dir / name
             atomic_write_bytes(path, render())
             written.append(path)

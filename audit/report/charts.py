@@ -1,4 +1,7 @@
-"""The four report charts as inline SVG strings (matplotlib, Agg backend).
+"""The report charts as inline SVG strings (matplotlib, Agg backend).
+
+Four for every report, and two trend charts (posture score and failing findings per review)
+when the report has a "changes since the last review" section.
 
 SVG text stays text (``svg.fonttype: none``) so it is small and searchable; a fixed hash salt
 and no date metadata keep the output byte-identical between runs.
@@ -19,6 +22,7 @@ from matplotlib import pyplot as plt  # noqa: E402 - the backend must be chosen 
 from matplotlib.figure import Figure  # noqa: E402
 
 from audit.report.view import ChartData  # noqa: E402
+from audit.report.view_review import TrendSeries  # noqa: E402
 
 SEVERITY_COLOURS = {
     "critical": "#7b1020",
@@ -39,6 +43,8 @@ class Charts:
     frameworks: str
     key_age: str
     mfa: str
+    trend_posture: str = ""  # empty without an earlier review
+    trend_severity: str = ""
 
 
 def _svg(fig: Figure, chart_id: str) -> str:
@@ -152,11 +158,48 @@ def chart_style() -> AbstractContextManager[None]:
     )
 
 
+def _trend_posture(series: TrendSeries) -> str:
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    # One evenly spaced point per review, labelled with its date (reviews are irregular).
+    marked = [
+        (label, v) for label, v in zip(series.labels, series.posture, strict=True) if v is not None
+    ]
+    ax.plot([w for w, _ in marked], [v for _, v in marked], marker="o", color=NEUTRAL_COLOUR)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("posture score (%)")
+    ax.set_title("Posture score per review", fontsize=10)
+    fig.autofmt_xdate()
+    return _svg(fig, "chart-trend-posture")
+
+
+def _trend_severity(series: TrendSeries) -> str:
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    labels = list(series.labels)
+    bottom = [0] * len(labels)
+    for label, values in series.failing:
+        ax.bar(labels, values, bottom=bottom, color=SEVERITY_COLOURS[label], label=label)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_ylabel("failing findings")
+    ax.set_title("Failing findings by severity per review", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.autofmt_xdate()
+    return _svg(fig, "chart-trend-severity")
+
+
+def trend_charts(series: TrendSeries) -> tuple[str, str]:
+    """The two trend charts (posture score, failing findings by severity) as inline SVG."""
+    with chart_style():
+        return _trend_posture(series), _trend_severity(series)
+
+
 def render_charts(data: ChartData) -> Charts:
+    trend = trend_charts(data.trend) if data.trend is not None else ("", "")
     with chart_style():
         return Charts(
             severity=_severity(data),
             frameworks=_frameworks(data),
             key_age=_key_age(data),
             mfa=_mfa(data),
+            trend_posture=trend[0],
+            trend_severity=trend[1],
         )

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from markupsafe import Markup
 
 from audit.report.charts import Charts
+from audit.report.options import ReportOptions
 from audit.report.templating import environment
 from audit.report.view import ReportView
-
-if TYPE_CHECKING:
-    from audit.report import ReportOptions
 
 
 def chart_markup(charts: Charts) -> dict[str, Markup]:
@@ -21,6 +17,8 @@ def chart_markup(charts: Charts) -> dict[str, Markup]:
         "frameworks": Markup(charts.frameworks),  # noqa: S704
         "key_age": Markup(charts.key_age),  # noqa: S704
         "mfa": Markup(charts.mfa),  # noqa: S704
+        "trend_posture": Markup(charts.trend_posture),  # noqa: S704
+        "trend_severity": Markup(charts.trend_severity),  # noqa: S704
     }
 
 

@@ -7,15 +7,13 @@ findings.csv for the rest, so a 10,000-user account stays a few dozen pages.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audit.report.charts import Charts
 from audit.report.html import chart_markup
+from audit.report.options import ReportOptions
 from audit.report.templating import environment, templates_dir
 from audit.report.view import ReportView
-
-if TYPE_CHECKING:
-    from audit.report import ReportOptions
 
 
 def render_pdf_html(view: ReportView, charts: Charts, options: ReportOptions) -> str:
@@ -32,13 +30,14 @@ def render_pdf_html(view: ReportView, charts: Charts, options: ReportOptions) ->
 def offline_fetcher() -> Any:
     """The document references nothing outside itself; should a value ever slip through as a
     URL, weasyprint must not fetch it (no file:, no http:), so only data: URIs are allowed."""
+    # Lazy: weasyprint takes about a second to import, and only a PDF needs it.
     from weasyprint.urls import URLFetcher
 
     return URLFetcher(allowed_protocols={"data"})
 
 
 def render_pdf(view: ReportView, charts: Charts, options: ReportOptions) -> bytes:
-    import weasyprint
+    import weasyprint  # lazy, as above
 
     # weasyprint logs every CSS property it ignores at WARNING; that is noise for users.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

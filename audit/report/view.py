@@ -14,9 +14,11 @@ from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
+from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
+from audit.workflow.review import Review
 
 EFFECTIVE_ADMIN_RULE = "user-effective-admin"
 # Findings about the accepted-risk entries themselves (audit.rules.workflow).
@@ -151,6 +153,7 @@ class ChartData:
     key_age_limit_bin: int  # index of the first bin beyond the age limit
     key_age_limit_days: int
     mfa_console: tuple[int, int]  # console users with MFA, without MFA
+    trend: TrendSeries | None = None  # posture and failing findings per review (with a review)
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,8 @@ class ReportView:
     accepted: tuple[Finding, ...]  # suppressed findings (accepted risks)
     lapsed_suppressions: tuple[Finding, ...]  # expired or stale accepted-risk entries
     scores: Scores
+    # "Changes since the last review" (audit.report.view_review); None: no earlier review.
+    review: ReviewView | None = None
 
     @property
     def total_failing(self) -> int:
@@ -491,6 +496,7 @@ def _chart_data(
     frameworks: tuple[FrameworkScore, ...],
     users: tuple[UserRow, ...],
     limit: int,
+    trend: TrendSeries | None,
 ) -> ChartData:
     bins = key_age_bins(limit)
     counts = [0] * len(bins)
@@ -511,6 +517,7 @@ def _chart_data(
         key_age_limit_bin=next(i for i, b in enumerate(bins) if b[1] > limit),
         key_age_limit_days=limit,
         mfa_console=(with_mfa, len(console) - with_mfa),
+        trend=trend,
     )
 
 
@@ -521,8 +528,13 @@ def build_view(
     *,
     generated_at: datetime | None = None,
     key_age_limit_days: int = 90,
+    review: Review | None = None,
 ) -> ReportView:
-    """Everything the reports show. ``generated_at`` defaults to the as-of time (determinism)."""
+    """Everything the reports show. ``generated_at`` defaults to the as-of time (determinism).
+
+    ``review``: this run against the last review of the account (None: no earlier review).
+    """
+    changes = review_view(review) if review is not None else None
     scores = score(result)
     sections = _rule_sections(result)
     users = _user_rows(snapshot, result.as_of, scores.risk_of())
@@ -559,9 +571,16 @@ def build_view(
         # Complete: nothing denied or failed, and every part has a recorded outcome.
         coverage_complete=not snapshot.failed_outcomes
         and all(c.status != NOT_COLLECTED for c in coverage),
-        charts=_chart_data(severities, scores.frameworks, users, key_age_limit_days),
+        charts=_chart_data(
+            severities,
+            scores.frameworks,
+            users,
+            key_age_limit_days,
+            changes.trend if changes is not None else None,
+        ),
         findings=result.findings,
         accepted=result.by_status(Status.SUPPRESSED),
         lapsed_suppressions=tuple(f for f in result.findings if f.rule_id in SUPPRESSION_RULES),
         scores=scores,
+        review=changes,
     )

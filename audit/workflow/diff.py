@@ -1,8 +1,9 @@
 """What changed between two reviews: findings (new, resolved, persisting) and identities.
 
-Either side is a snapshot file (evaluated at its collection time) or a run folder (its
-findings.json as reported, suppressions included). A finding is the same across runs when its
-rule, resource (ARN, else name) and access-key slot are the same; messages may differ (ages).
+Either side is a snapshot file (evaluated at its collection time with the audit.toml settings
+given, as ``run`` would) or a run folder (its findings.json as reported, suppressions
+included). A finding is the same across runs when its rule, resource (ARN, else name) and
+access-key slot are the same; messages may differ (ages).
 """
 
 from __future__ import annotations
@@ -14,12 +15,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from audit.csv_safe import to_csv_bytes
 from audit.engine import evaluate
 from audit.errors import InputError
 from audit.findings import Finding, Status, finding_record
 from audit.model import Snapshot
+from audit.settings import Settings
 from audit.snapshot_io import read_snapshot, to_jsonable
-from audit.workflow.history import earlier_runs, load_run, parse_run, run_findings
+from audit.workflow.history import (
+    UNREADABLE,
+    Warn,
+    earlier_runs,
+    load_run,
+    parse_run,
+    run_findings,
+    unreadable,
+)
 from audit.workflow.identity_changes import IdentityChange, identity_changes
 
 FindingKey = tuple[str, str, str]
@@ -64,16 +75,16 @@ class Side:
 
 
 def _history_before(
-    run_dir: Path, account_id: str
+    run_dir: Path, account_id: str, settings: Settings, warn: Warn
 ) -> tuple[tuple[datetime, frozenset[FindingKey]], ...]:
     if parse_run(run_dir) is None:
         return ()
     states = []
-    for run in earlier_runs(run_dir.parent.parent, account_id, current=run_dir):
+    for run in earlier_runs(run_dir.parent.parent, account_id, current=run_dir, warn=warn):
         try:
-            states.append((run.when, frozenset(_open_by_key(run_findings(run.path)))))
-        except InputError:
-            continue  # a damaged old run only loses history, never the diff
+            states.append((run.when, frozenset(_open_by_key(run_findings(run.path, settings)))))
+        except UNREADABLE as exc:
+            warn(unreadable(run.path, exc))  # a damaged old run only loses history, not the diff
     return tuple(states)
 
 
@@ -96,17 +107,21 @@ def known_first_seen(run_dir: Path) -> dict[FindingKey, datetime] | None:
         return None
 
 
-def load_side(path: Path) -> Side:
-    """A run folder (findings as reported, with its history) or a snapshot file."""
+def load_side(path: Path, settings: Settings, *, warn: Warn) -> Side:
+    """A run folder (findings as reported, with its history) or a snapshot file.
+
+    ``settings`` (audit.toml) judges a snapshot file, and a run folder written without
+    findings.json, as ``run`` does: disabled rules and thresholds stay as configured.
+    """
     if path.is_dir():
-        snapshot, findings = load_run(path)
+        snapshot, findings = load_run(path, settings)
         known = known_first_seen(path)
         if known is not None:
             return Side(str(path), snapshot, findings, first_seen_known=known)
-        history = _history_before(path, snapshot.meta.account_id)
+        history = _history_before(path, snapshot.meta.account_id, settings, warn)
         return Side(str(path), snapshot, findings, history)
     snapshot, _digest = read_snapshot(path)
-    return Side(str(path), snapshot, evaluate(snapshot).findings)
+    return Side(str(path), snapshot, evaluate(snapshot, settings=settings).findings)
 
 
 # --- findings -------------------------------------------------------------------------------
@@ -192,8 +207,8 @@ def diff_sides(old: Side, new: Side) -> ReviewDiff:
     )
 
 
-def diff_paths(old: Path, new: Path) -> ReviewDiff:
-    return diff_sides(load_side(old), load_side(new))
+def diff_paths(old: Path, new: Path, settings: Settings, *, warn: Warn) -> ReviewDiff:
+    return diff_sides(load_side(old, settings, warn=warn), load_side(new, settings, warn=warn))
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -279,8 +294,6 @@ def diff_rows(d: ReviewDiff) -> list[tuple[Any, ...]]:
 
 
 def diff_csv(d: ReviewDiff) -> bytes:
-    from audit.report.csv_files import to_csv_bytes
-
     return to_csv_bytes(DIFF_CSV_COLUMNS, diff_rows(d))
 
 

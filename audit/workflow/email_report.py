@@ -21,6 +21,7 @@ from pathlib import Path
 from audit.errors import EXIT_FAILURE, AuditError, InputError
 from audit.findings import AuditResult, Severity, Status
 from audit.model import Snapshot
+from audit.scoring import score
 
 PASSWORD_ENV = "IAM_AUDIT_SMTP_PASSWORD"
 TOP_RISKS = 5
@@ -126,8 +127,6 @@ def summary_body(
     ``changes`` are the lines of the "changes since the last review" summary; empty when there
     was no earlier review of this account.
     """
-    from audit.scoring import score
-
     scores = score(result)
     alias = f" ({snapshot.account_aliases[0]})" if snapshot.account_aliases else ""
     counts: Mapping[Severity, int] = result.failing_counts()

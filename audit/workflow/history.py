@@ -1,30 +1,40 @@
 """Run history: ``reports/<account-id>/<UTC timestamp>/``, one folder per run, never reused.
 
 A run folder holds what ``run``/``demo``/``report`` wrote: ``snapshot.json.gz``,
-``findings.json``, ``summary.json`` and the reports. Earlier runs are read back for the diff
-("changes since the last review") and the trend charts.
+``findings.json``, the reports and, written last, ``summary.json``: a folder without it is an
+interrupted run. Earlier runs are read back for the diff ("changes since the last review") and
+the trend charts; a folder that is incomplete or cannot be read is passed over with a warning
+(one line, through the ``warn`` callback), never an error: a damaged old run must not stop
+today's review.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from audit.engine import evaluate
-from audit.errors import InputError
-from audit.findings import AuditResult, Finding, Severity, Status
+from audit.errors import AuditError, InputError
+from audit.findings import AuditResult, Finding, Severity
+from audit.findings_file import FINDINGS_FILE, read_findings
 from audit.model import Snapshot
+from audit.scoring import posture_score
+from audit.settings import Settings
 from audit.snapshot_io import read_snapshot
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # sorts as text, no ':' (not allowed in Windows paths)
 SNAPSHOT_FILE = "snapshot.json.gz"
-FINDINGS_FILE = "findings.json"
-SUMMARY_FILE = "summary.json"
+SUMMARY_FILE = "summary.json"  # written last: the run is complete when it is there
+
+# Says why an earlier run was passed over (one line, for stderr).
+Warn = Callable[[str], None]
+# What reading an earlier run may raise when its files are damaged or unreadable (a bad
+# snapshot or findings file, a folder where a file should be, permissions, bad encodings).
+UNREADABLE: tuple[type[Exception], ...] = (AuditError, OSError, ValueError)
 
 _RUN_NAME = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<seq>\d+))?$")
 _ACCOUNT = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -89,67 +99,35 @@ def list_runs(base: Path, account_id: str) -> tuple[Run, ...]:
     return tuple(sorted((r for r in runs if r is not None), key=lambda r: r.sort_key))
 
 
-def earlier_runs(base: Path, account_id: str, current: Path | None = None) -> tuple[Run, ...]:
-    """Runs before ``current`` (a run folder), or all runs when ``current`` is None.
+def is_complete(run: Run) -> bool:
+    """Every file of the run was written: its snapshot and, written last, summary.json."""
+    return (run.path / SNAPSHOT_FILE).is_file() and (run.path / SUMMARY_FILE).is_file()
 
-    Folders without a snapshot (an interrupted run) are left out: there is nothing to compare.
+
+def earlier_runs(
+    base: Path, account_id: str, current: Path | None = None, *, warn: Warn
+) -> tuple[Run, ...]:
+    """Complete runs before ``current`` (a run folder), or all of them when ``current`` is None.
+
+    An interrupted run (no summary.json, or no snapshot) is left out, with a warning: it must
+    never become "the last review" of the next run.
     """
-    runs = [r for r in list_runs(base, account_id) if (r.path / SNAPSHOT_FILE).is_file()]
-    if current is None:
-        return tuple(runs)
-    mine = parse_run(current)
-    resolved = current.resolve()
-    return tuple(
-        r
-        for r in runs
-        if r.path.resolve() != resolved and (mine is None or r.sort_key < mine.sort_key)
-    )
+    mine = parse_run(current) if current is not None else None
+    resolved = current.resolve() if current is not None else None
+    runs = []
+    for run in list_runs(base, account_id):
+        if resolved is not None and (
+            run.path.resolve() == resolved or (mine is not None and run.sort_key >= mine.sort_key)
+        ):
+            continue
+        if not is_complete(run):
+            warn(f"skipped {run.path}: an incomplete run (no {SUMMARY_FILE} or {SNAPSHOT_FILE})")
+            continue
+        runs.append(run)
+    return tuple(runs)
 
 
 # --- reading a run back ---------------------------------------------------------------------
-
-
-def finding_from_record(rec: Mapping[str, Any]) -> Finding:
-    """A finding back from its findings.json object (the inverse of the report's writer)."""
-    try:
-        suppression = rec.get("suppression")
-        if not isinstance(suppression, dict) and rec.get("suppression_owner"):
-            # findings.json keeps the entry flat (suppression_owner, ...), like the CSV.
-            suppression = {
-                k: str(rec.get(f"suppression_{k}", ""))
-                for k in ("owner", "reason", "expires", "ticket")
-            }
-        return Finding(
-            rule_id=str(rec["rule_id"]),
-            title=str(rec.get("title", "")),
-            status=Status(rec["status"]),
-            severity=Severity.parse(str(rec["severity"])),
-            resource_type=str(rec.get("resource_type", "")),
-            resource_name=str(rec.get("resource_name", "")),
-            resource_arn=str(rec.get("resource_arn", "")),
-            message=str(rec.get("message", "")),
-            controls=tuple(str(c) for c in rec.get("controls", ())),
-            remediation=str(rec.get("remediation", "")),
-            details=dict(rec.get("details") or {}),
-            suppression=dict(suppression) if isinstance(suppression, dict) else None,
-        )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"finding record is malformed: {exc}") from None
-
-
-def read_findings(path: Path) -> tuple[Finding, ...]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"findings file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read findings {path}: {exc}") from None
-    if not isinstance(doc, list):
-        raise InputError(f"{path}: not a findings list")
-    try:
-        return tuple(finding_from_record(rec) for rec in doc)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
 
 
 def _run_snapshot(run_dir: Path) -> Snapshot:
@@ -161,21 +139,22 @@ def _run_snapshot(run_dir: Path) -> Snapshot:
     return read_snapshot(snap_path)[0]
 
 
-def run_findings(run_dir: Path) -> tuple[Finding, ...]:
+def run_findings(run_dir: Path, settings: Settings) -> tuple[Finding, ...]:
     """The findings the run reported (suppressions applied, its as-of time).
 
-    A run written without JSON output is re-evaluated from its snapshot at collection time.
+    A run written without JSON output is re-evaluated from its snapshot at collection time,
+    with ``settings`` (audit.toml: thresholds, disabled rules), as today's run is.
     """
     findings_path = run_dir / FINDINGS_FILE
     if findings_path.is_file():
         return read_findings(findings_path)
-    return evaluate(_run_snapshot(run_dir)).findings
+    return evaluate(_run_snapshot(run_dir), settings=settings).findings
 
 
-def load_run(run_dir: Path) -> tuple[Snapshot, tuple[Finding, ...]]:
+def load_run(run_dir: Path, settings: Settings) -> tuple[Snapshot, tuple[Finding, ...]]:
     """The snapshot and the findings of a run folder."""
     snapshot = _run_snapshot(run_dir)
-    return snapshot, run_findings(run_dir)
+    return snapshot, run_findings(run_dir, settings)
 
 
 # --- trend across runs ----------------------------------------------------------------------
@@ -202,8 +181,6 @@ def _posture(run_dir: Path, result: AuditResult) -> float | None:
             return None if value is None else float(value)
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    from audit.scoring import posture_score
-
     return posture_score(result)
 
 
@@ -227,11 +204,11 @@ def _summary_point(run: Run) -> TrendPoint | None:
     )
 
 
-def trend_point(run: Run) -> TrendPoint:
+def trend_point(run: Run, settings: Settings) -> TrendPoint:
     summary = _summary_point(run)
     if summary is not None:
         return summary
-    result = AuditResult(as_of=run.when, findings=run_findings(run.path))
+    result = AuditResult(as_of=run.when, findings=run_findings(run.path, settings))
     return TrendPoint(
         when=run.when,
         label=run.path.name,
@@ -240,12 +217,18 @@ def trend_point(run: Run) -> TrendPoint:
     )
 
 
-def trend(runs: Iterable[Run]) -> tuple[TrendPoint, ...]:
+def trend(runs: Iterable[Run], settings: Settings, *, warn: Warn) -> tuple[TrendPoint, ...]:
     """One point per run, oldest first; a run folder that cannot be read is skipped."""
     points: list[TrendPoint] = []
     for run in sorted(runs, key=lambda r: r.sort_key):
         try:
-            points.append(trend_point(run))
-        except InputError:
-            continue  # a damaged old run must not stop today's report
+            points.append(trend_point(run, settings))
+        except UNREADABLE as exc:
+            warn(unreadable(run.path, exc))
     return tuple(points)
+
+
+def unreadable(path: Path, exc: Exception) -> str:
+    """The warning for an earlier run that cannot be read (one line)."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return f"skipped {path}: cannot be read ({detail})"

@@ -1,8 +1,8 @@
 """The quarterly review around one run: changes since the last review and the trend.
 
 :func:`build_review` looks up earlier runs of the account in the reports folder; the report
-shows the result as the "changes since the last review" section (diff plus trend charts), and
-the e-mail body quotes :func:`change_lines`.
+shows the result as the "changes since the last review" section (audit.report.view_review: diff
+plus trend charts), and the e-mail body and the console quote :func:`change_lines`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.errors import InputError
-from audit.findings import AuditResult, Severity
+from audit.findings import AuditResult
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
+from audit.scoring import posture_score
+from audit.settings import Settings
 from audit.workflow.diff import (
     REVIEW_KIND,
     ReviewDiff,
@@ -23,7 +24,15 @@ from audit.workflow.diff import (
     diff_sides,
     load_side,
 )
-from audit.workflow.history import Run, TrendPoint, earlier_runs, trend
+from audit.workflow.history import (
+    UNREADABLE,
+    Run,
+    TrendPoint,
+    Warn,
+    earlier_runs,
+    trend,
+    unreadable,
+)
 
 
 @dataclass(frozen=True)
@@ -38,8 +47,6 @@ class Review:
 
 
 def _current_point(snapshot: Snapshot, result: AuditResult, label: str) -> TrendPoint:
-    from audit.scoring import posture_score
-
     return TrendPoint(
         when=snapshot.meta.collected_at,
         label=label,
@@ -49,27 +56,34 @@ def _current_point(snapshot: Snapshot, result: AuditResult, label: str) -> Trend
 
 
 def build_review(
-    reports_dir: Path, snapshot: Snapshot, result: AuditResult, current: Path | None = None
+    reports_dir: Path,
+    snapshot: Snapshot,
+    result: AuditResult,
+    current: Path | None,
+    settings: Settings,
+    *,
+    warn: Warn,
 ) -> Review | None:
     """The review of this run against the account's earlier runs; None when there are none.
 
-    Only runs collected before this snapshot (to the second) count as earlier, so rebuilding
-    a report of the same snapshot is not compared with itself. An earlier run that cannot be
-    read is passed over: a damaged old folder must not stop today's report.
+    Only complete runs collected before this snapshot (to the second) count as earlier, so
+    rebuilding a report of the same snapshot is not compared with itself. An earlier run that
+    is incomplete or cannot be read is passed over with a warning: a damaged old folder must
+    not stop today's report. ``settings`` judges earlier runs that have no findings.json.
     """
     stamp = snapshot.meta.collected_at.replace(microsecond=0)
-    runs = [
-        r for r in earlier_runs(reports_dir, snapshot.meta.account_id, current) if r.when < stamp
-    ]
+    account = snapshot.meta.account_id
+    runs = [r for r in earlier_runs(reports_dir, account, current, warn=warn) if r.when < stamp]
     label = current.name if current is not None else "this run"
     new = Side(label, snapshot, result.findings)
     for previous in reversed(runs):
         try:
-            old = load_side(previous.path)
-        except InputError:
+            old = load_side(previous.path, settings, warn=warn)
+        except UNREADABLE as exc:
+            warn(unreadable(previous.path, exc))
             continue
         d = diff_sides(old, new)
-        points = (*trend(runs), _current_point(snapshot, result, label))
+        points = (*trend(runs, settings, warn=warn), _current_point(snapshot, result, label))
         return Review(previous=previous, diff=d, trend=points)
     return None
 
@@ -111,76 +125,3 @@ def write_diff_files(review: Review, out_dir: Path) -> list[Path]:
         atomic_write_bytes(path, data)
         written.append(path)
     return written
-
-
-# --- what the report shows ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReviewSection:
-    """The report's "changes since the last review" section: the review and its two charts."""
-
-    review: Review
-    posture_chart: str  # inline SVG
-    severity_chart: str  # inline SVG
-
-    @property
-    def diff(self) -> ReviewDiff:
-        return self.review.diff
-
-
-def _labels(points: tuple[TrendPoint, ...]) -> list[str]:
-    """Review dates as x labels; with the time too when two reviews share a day."""
-    days = [p.when.strftime("%Y-%m-%d") for p in points]
-    if len(set(days)) == len(days):
-        return days
-    return [p.when.strftime("%Y-%m-%d %H:%M:%S") for p in points]
-
-
-def _posture_chart(points: tuple[TrendPoint, ...]) -> str:
-    from matplotlib import pyplot as plt
-
-    from audit.report.charts import NEUTRAL_COLOUR, _svg
-
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    # One evenly spaced point per review, labelled with its date (reviews are irregular).
-    labels = _labels(points)
-    marked = [
-        (lbl, p.posture) for lbl, p in zip(labels, points, strict=True) if p.posture is not None
-    ]
-    ax.plot([w for w, _ in marked], [v for _, v in marked], marker="o", color=NEUTRAL_COLOUR)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("posture score (%)")
-    ax.set_title("Posture score per review", fontsize=10)
-    fig.autofmt_xdate()
-    return str(_svg(fig, "chart-trend-posture"))
-
-
-def _severity_chart(points: tuple[TrendPoint, ...]) -> str:
-    from matplotlib import pyplot as plt
-
-    from audit.report.charts import SEVERITY_COLOURS, _svg
-
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    labels = _labels(points)
-    bottom = [0] * len(points)
-    for sev in sorted(Severity, reverse=True):
-        values = [p.failing.get(sev, 0) for p in points]
-        ax.bar(labels, values, bottom=bottom, color=SEVERITY_COLOURS[sev.label], label=sev.label)
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("failing findings")
-    ax.set_title("Failing findings by severity per review", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.autofmt_xdate()
-    return str(_svg(fig, "chart-trend-severity"))
-
-
-def review_section(review: Review) -> ReviewSection:
-    from audit.report.charts import chart_style
-
-    with chart_style():
-        return ReviewSection(
-            review=review,
-            posture_chart=_posture_chart(review.trend),
-            severity_chart=_severity_chart(review.trend),
-        )

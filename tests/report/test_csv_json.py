@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from audit.csv_safe import cell, neutralise
 from audit.findings import FINDING_COLUMNS
-from audit.report.csv_files import CREDENTIALS_COLUMNS, cell, neutralise
-from audit.report.json_files import FINDING_JSON_COLUMNS
+from audit.findings_file import FINDING_JSON_COLUMNS
+from audit.report.csv_files import CREDENTIALS_COLUMNS
 from tests.report.factories import FORMULA_USER, SCRIPT
 
 CSV_FILES = ("findings.csv", "credentials.csv", "controls.csv")

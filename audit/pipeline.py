@@ -1,0 +1,213 @@
+"""One audit run, start to finish: the sequence every command that reports goes through.
+
+:func:`run_audit` takes a collected snapshot and does, in this order:
+
+1. the output folder: the one given, or a new ``<reports_dir>/<account>/<UTC time>/`` run folder
+   in the history (never an existing one), and the snapshot kept there as evidence;
+2. judge: evaluate the rules (audit.toml settings), then apply the accepted risks;
+3. review: compare with the last complete earlier run of the account (diff + trend); earlier
+   folders that are incomplete or unreadable are passed over with a warning;
+4. write: diff.json/diff.csv, then the reports, then summary.json LAST - a run folder without
+   summary.json is an interrupted run, and later reviews ignore it;
+5. gate (``--fail-on``) and e-mail (the PDF), then the exit code: 4 when the e-mail failed,
+   else 1 when the gate failed, else 3 when collection was incomplete, else 0.
+
+Nothing here prints: the outcome (:class:`RunOutcome`) carries what the caller shows - the
+command line prints it, an organization run calls :func:`run_audit` once per account and
+collects the outcomes. Failures of the e-mail step are data too (``email_error``), so every
+report is on disk and every line printed before the run ends with exit 4.
+
+Adding a step: a function that takes what it needs and returns data, called at its place in
+:func:`run_audit`; what it finds goes in a new :class:`RunOutcome` field (with a default). A step
+that adds findings runs in "judge", after the suppressions; a new report section is a keyword
+of :func:`audit.report.write_reports` (one field on the report view); a file it writes goes
+before summary.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from audit.engine import evaluate
+from audit.errors import EXIT_FAILURE, InputError
+from audit.findings import AuditResult, Severity
+from audit.model import Snapshot
+from audit.report import FORMATS, ReportOptions, write_reports
+from audit.settings import Settings
+from audit.snapshot_io import write_snapshot
+from audit.workflow.email_report import (
+    DeliveryError,
+    EmailRequest,
+    build_message,
+    send,
+    subject_line,
+    summary_body,
+)
+from audit.workflow.gate import exit_code, gate_message
+from audit.workflow.history import SNAPSHOT_FILE, new_run_dir
+from audit.workflow.review import Review, build_review, change_lines, write_diff_files
+from audit.workflow.suppressions import Suppression, apply_suppressions
+
+DEFAULT_REPORTS_DIR = Path("reports")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: everything but the snapshot, the settings and where the files go."""
+
+    as_of: datetime | None = None  # judge as of this time (default: the collection time)
+    presentation: ReportOptions = field(default_factory=ReportOptions)  # page size, sign-off...
+    keep_snapshot: bool = True  # write snapshot.json.gz (always, in a history run folder)
+    fail_on: Severity | None = None  # the CI gate
+    email: EmailRequest | None = None  # e-mail the PDF after every file is written
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one run did and found; the caller prints it and exits with ``exit_code``."""
+
+    snapshot: Snapshot
+    snapshot_sha256: str
+    result: AuditResult  # findings with the accepted risks applied
+    out_dir: Path
+    written: tuple[Path, ...]  # in the order written; summary.json (when written) last
+    review: Review | None  # against the last earlier run; None when there is none
+    changes: tuple[str, ...]  # the review in a few lines (console, e-mail); empty without one
+    gate_message: str  # why --fail-on failed; empty when it held or was not asked for
+    emailed_to: tuple[str, ...]  # recipients the PDF went to
+    email_error: DeliveryError | None  # the e-mail failed (the files stay on disk)
+    warnings: tuple[str, ...]  # earlier runs passed over, one line each
+    exit_code: int
+
+
+def check_request(formats: Collection[str], options: RunOptions) -> None:
+    """Refuse what cannot work before anything is collected or written (exit 2)."""
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise InputError(
+            f"unknown report format {', '.join(unknown) or '(none)'} "
+            f"(choose from {', '.join(FORMATS)})"
+        )
+    if options.email is not None and "pdf" not in formats:
+        raise InputError("--email-to sends the PDF: add pdf to --format")
+
+
+def judge(
+    snapshot: Snapshot,
+    settings: Settings,
+    suppressions: Sequence[Suppression],
+    as_of: datetime | None,
+) -> AuditResult:
+    """The findings of the run: rules (with audit.toml's settings), then the accepted risks."""
+    result = evaluate(snapshot, as_of=as_of, settings=settings)
+    return apply_suppressions(result, tuple(suppressions), result.as_of)
+
+
+def _email(
+    outcome_dir: Path,
+    snapshot: Snapshot,
+    result: AuditResult,
+    changes: Sequence[str],
+    email: EmailRequest,
+) -> DeliveryError | None:
+    pdf = outcome_dir / "report.pdf"
+    try:
+        msg = build_message(
+            pdf,
+            subject=subject_line(snapshot, result),
+            body=summary_body(snapshot, result, changes, attachment=pdf),
+            sender=email.sender,
+            to=email.to,
+        )
+        send(msg, email.smtp)
+    except DeliveryError as exc:
+        return exc
+    return None
+
+
+def run_audit(
+    snapshot: Snapshot,
+    snapshot_sha256: str | None,
+    settings: Settings,
+    suppressions: Sequence[Suppression],
+    *,
+    reports_dir: Path | None,
+    out_dir: Path | None,
+    formats: Collection[str],
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen, so a shared default is safe
+) -> RunOutcome:
+    """Judge ``snapshot``, compare it with the history, write the reports, gate and e-mail.
+
+    ``snapshot_sha256``: the hash of the snapshot file it was read from (None: the snapshot
+    is written here and that file's hash is used). ``reports_dir``: the history of earlier
+    runs (``reports/``); None means no history (no review, no diff). ``out_dir``: where the
+    files go; None makes a new run folder under ``reports_dir`` (which then must be given).
+    """
+    check_request(formats, options)
+    in_history = out_dir is None
+    if out_dir is None:
+        if reports_dir is None:
+            raise InputError("no output folder: give out_dir or reports_dir")
+        out_dir = new_run_dir(reports_dir, snapshot.meta.account_id, snapshot.meta.collected_at)
+    written: list[Path] = []
+    if options.keep_snapshot or in_history:
+        # A run in the reports/ history keeps its evidence, so a later review can compare.
+        snap_path = out_dir / SNAPSHOT_FILE
+        digest = write_snapshot(snapshot, snap_path)
+        snapshot_sha256 = snapshot_sha256 or digest
+        written.append(snap_path)
+    if snapshot_sha256 is None:
+        raise InputError("no snapshot hash: give snapshot_sha256 or keep the snapshot")
+
+    result = judge(snapshot, settings, suppressions, options.as_of)
+
+    warnings: dict[str, None] = {}  # ordered, without repeats
+    review = (
+        build_review(
+            reports_dir, snapshot, result, out_dir, settings, warn=lambda w: warnings.setdefault(w)
+        )
+        if reports_dir is not None
+        else None
+    )
+
+    if review is not None:
+        written += write_diff_files(review, out_dir)
+    presentation = replace(
+        options.presentation,
+        key_age_limit_days=settings.thresholds.access_key_max_age_days,
+    )
+    written += write_reports(
+        snapshot,
+        snapshot_sha256,
+        result,
+        out_dir,
+        formats,
+        presentation,
+        review=review,
+        summary=in_history,  # last: it marks the run folder complete
+    )
+
+    changes = tuple(change_lines(review)) if review is not None else ()
+    gate = gate_message(result, options.fail_on) if options.fail_on is not None else ""
+    email_error = None
+    if options.email is not None:
+        email_error = _email(out_dir, snapshot, result, changes, options.email)
+    return RunOutcome(
+        snapshot=snapshot,
+        snapshot_sha256=snapshot_sha256,
+        result=result,
+        out_dir=out_dir,
+        written=tuple(written),
+        review=review,
+        changes=changes,
+        gate_message=gate,
+        emailed_to=options.email.to if options.email is not None and not email_error else (),
+        email_error=email_error,
+        warnings=tuple(warnings),
+        # An e-mail that did not go out wins over the gate and an incomplete collection:
+        # the review did not reach its readers (audit.workflow.gate explains 1 over 3).
+        exit_code=EXIT_FAILURE if email_error else exit_code(result, snapshot, options.fail_on),
+    )
