@@ -74,12 +74,12 @@ def test_bad_as_of_is_one_line_and_exit_2(
 def test_ctrl_c_is_one_message_exit_130_and_documented(
     places: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import audit.snapshot_io
+    import audit.cli
 
     def interrupted(_path: Path) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(audit.snapshot_io, "read_snapshot", interrupted)
+    monkeypatch.setattr(audit.cli, "read_snapshot", interrupted)
     code, _, err = run_cli(["report", places["file"], "--out", places["dir"]], capsys)
     assert code == 130
     assert err.strip() == "iam-audit: interrupted"
