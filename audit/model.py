@@ -32,6 +32,8 @@ PART_ACCOUNT_ALIASES = "account_aliases"
 # be fully read (their users are not assessed by the rules reading them) and makes the run
 # incomplete (exit 3) without blanking the whole report.
 PART_CREDENTIAL_ROWS = "credential_report_rows"
+# Likewise for policy documents that are not JSON (see InlinePolicy.unreadable).
+PART_POLICY_DOCUMENTS = "policy_documents"
 
 ALL_PARTS = (
     PART_AUTHORIZATION,
@@ -198,6 +200,9 @@ class CredentialRow:
 class InlinePolicy:
     name: str
     document: Mapping[str, Any]  # decoded JSON policy document
+    # Why the document could not be decoded ("" when it was); ``document`` is then empty, which
+    # is not "grants nothing": what it grants to the principals it reaches is unknown.
+    unreadable: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit.collect.calls import ApiResult, call_api, failed
+from audit.collect.calls import ApiResult, call_api, failed, one_line
 from audit.collect.normalise import policy_document, tags, utc
 from audit.collect.session import Clients
 from audit.model import (
     PART_AUTHORIZATION,
+    PART_POLICY_DOCUMENTS,
     ApiOutcome,
     AttachedPolicy,
     Group,
     InlinePolicy,
     ManagedPolicy,
+    OutcomeStatus,
     Role,
     User,
 )
@@ -36,11 +38,17 @@ class AuthorizationDetails:
     policies: tuple[ManagedPolicy, ...] = ()
 
 
+def _inline_policy(item: Mapping[str, Any]) -> InlinePolicy:
+    name = str(item["PolicyName"])
+    try:
+        return InlinePolicy(name=name, document=policy_document(item["PolicyDocument"]))
+    except ValueError as exc:
+        # One bad document is that policy's gap, not the whole account's.
+        return InlinePolicy(name=name, document={}, unreadable=str(exc))
+
+
 def _inline(items: Iterable[Mapping[str, Any]]) -> tuple[InlinePolicy, ...]:
-    return tuple(
-        InlinePolicy(name=str(p["PolicyName"]), document=policy_document(p["PolicyDocument"]))
-        for p in items
-    )
+    return tuple(_inline_policy(p) for p in items)
 
 
 def _attached(items: Iterable[Mapping[str, Any]]) -> tuple[AttachedPolicy, ...]:
@@ -154,6 +162,26 @@ def normalise(pages: Sequence[Mapping[str, Any]]) -> AuthorizationDetails:
         roles=tuple(sorted(roles, key=lambda r: r.name)),
         policies=tuple(sorted(policies, key=lambda p: p.arn)),
     )
+
+
+def unreadable_policies(details: AuthorizationDetails, api: str) -> tuple[ApiOutcome, ...]:
+    """An error outcome naming the policy documents that could not be read, if any."""
+    holders: list[tuple[str, User | Group | Role]] = [
+        *(("user", u) for u in details.users),
+        *(("group", g) for g in details.groups),
+        *(("role", r) for r in details.roles),
+    ]
+    bad = [
+        f"{kind} {holder.name}: {p.name} ({p.unreadable})"
+        for kind, holder in holders
+        for p in holder.inline_policies
+        if p.unreadable
+    ]
+    if not bad:
+        return ()
+    noun = "policy document cannot" if len(bad) == 1 else "policy documents cannot"
+    message = one_line(f"{len(bad)} {noun} be read: " + "; ".join(bad))
+    return (ApiOutcome(api, PART_POLICY_DOCUMENTS, OutcomeStatus.ERROR, message),)
 
 
 def collect(clients: Clients) -> tuple[AuthorizationDetails, ApiOutcome]:

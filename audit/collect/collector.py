@@ -44,6 +44,7 @@ def collect_snapshot(
         announce("users, groups, roles and policies")
         details, outcome = authorization.collect(clients)
         outcomes.append(outcome)
+        outcomes.extend(authorization.unreadable_policies(details, outcome.api))
         fields.update(
             users=details.users,
             groups=details.groups,

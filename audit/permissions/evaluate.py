@@ -74,6 +74,11 @@ def _inline_source(prefix: str, policy: InlinePolicy) -> PolicySource:
     return PolicySource(f"{prefix}inline policy {policy.name}", parse_document(policy.document))
 
 
+def _unreadable(policies: Iterable[InlinePolicy], of: str = "") -> list[str]:
+    # An unreadable document grants an unknown set: answers about its holder are incomplete.
+    return [f"inline policy {p.name}{of} (unreadable)" for p in policies if p.unreadable]
+
+
 def _attached_sources(
     prefix: str,
     attached: Iterable[AttachedPolicy],
@@ -94,7 +99,7 @@ def user_permissions(snapshot: Snapshot, user: User) -> EffectivePermissions:
     """Own inline and attached policies, every group's, and the boundary when there is one."""
     by_arn = snapshot.policy_by_arn()
     groups = snapshot.group_by_name()
-    unresolved: list[str] = []
+    unresolved = _unreadable(user.inline_policies)
     sources = [_inline_source("via ", p) for p in user.inline_policies]
     sources += _attached_sources("via ", user.attached_policies, by_arn, unresolved)
     for group_name in user.groups:
@@ -103,6 +108,7 @@ def user_permissions(snapshot: Snapshot, user: User) -> EffectivePermissions:
             unresolved.append(f"group {group_name}")
             continue
         prefix = f"via group {group.name} -> "
+        unresolved += _unreadable(group.inline_policies, f" of group {group.name}")
         sources += [_inline_source(prefix, p) for p in group.inline_policies]
         sources += _attached_sources(prefix, group.attached_policies, by_arn, unresolved)
     boundary = None

@@ -213,9 +213,13 @@ def policy_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result
         (Resource("policy", p.name, p.arn), p.name, p.document) for p in customer_policies(snap)
     ] + [(res, p.name, p.document) for res, p in _inline_documents(snap)]
     bounds = {p.arn: p for p in customer_policies(snap) if boundary_only(p)}
+    unread = {res: p.unreadable for res, p in _inline_documents(snap) if p.unreadable}
     for res, name, document in documents:
         if res.type == "policy" and res.arn in bounds:
             yield boundary_pass(bounds[res.arn])  # a boundary grants nothing by itself
+            continue
+        if res in unread:
+            yield Result.not_assessed(res, f"{res.name}: document unreadable: {unread[res]}")
             continue
         found = escalations(document_permissions(f"policy {name}", document))
         if found:
