@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from audit.pipeline import RunOptions, run_audit
 from audit.report import write_reports
 from audit.settings import Settings
 from audit.snapshot_io import write_snapshot
+from audit.workflow.email_report import EmailRequest, SmtpSettings
 from audit.workflow.history import new_run_dir
 from tests.cli_helpers import run_cli
 from tests.fixtures.review_snapshots import ACCT, T1, after, arn, before
@@ -183,3 +185,26 @@ def test_names_cannot_drive_the_terminal(
     for text in (out, explained):
         assert "evil]0;owned[2Jname" in text
         assert not any(c in text for c in "\x1b\x07\r\x08\u202e\x9b")
+
+
+def test_an_email_that_fails_is_data_and_every_file_stays(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    email = EmailRequest(("ciso@example.com",), "a@example.com", SmtpSettings("127.0.0.1", port))
+    outcome = run_audit(
+        after(),
+        None,
+        Settings(),
+        (),
+        reports_dir=None,
+        out_dir=tmp_path / "out",
+        formats=("pdf",),
+        options=RunOptions(fail_on=Severity.INFO, email=email),
+    )
+    assert outcome.exit_code == 4  # not delivered wins over the gate (1)
+    assert outcome.gate_message.startswith("--fail-on info: ")
+    assert outcome.email_error is not None and "127.0.0.1" in str(outcome.email_error)
+    assert outcome.emailed_to == ()
+    assert [p.name for p in outcome.written] == ["snapshot.json.gz", "report.pdf"]
+    assert all(p.stat().st_size > 0 for p in outcome.written)

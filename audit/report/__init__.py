@@ -12,17 +12,17 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audit.errors import InputError
 from audit.findings import AuditResult
 from audit.findings_file import finding_json, findings_json
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
+from audit.report import csv_files, json_files
 from audit.report.options import ReportOptions
-
-if TYPE_CHECKING:
-    from audit.workflow.review import Review
+from audit.report.view import build_view
+from audit.workflow.review import Review
 
 __all__ = ["FORMATS", "PAGE_SIZES", "ReportOptions", "write_reports"]
 
@@ -62,13 +62,11 @@ def write_reports(
     folder in the history needs it), and always last: its presence marks a complete run.
     Each file is written atomically, so a failure part-way never destroys earlier output.
     """
-    # Lazy, for start-up speed only: matplotlib (charts) takes about a second to import and
-    # only a report needs it; commands such as `rules` or `diff` import this package too.
-    from audit.report import csv_files, json_files
+    # Lazy, for start-up speed only: matplotlib (the charts, which html and pdf use) takes
+    # about a second to import; commands such as `rules` or `diff` import this package too.
     from audit.report.charts import render_charts
     from audit.report.html import render_html
     from audit.report.pdf import render_pdf
-    from audit.report.view import build_view
 
     _check(formats, options)
     # "letter" from a case-insensitive CLI choice is the Letter size.
