@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from audit.errors import SnapshotError
+from audit.errors import InputError, SnapshotError
 from audit.model import (
     PART_AUTHORIZATION,
     ApiOutcome,
@@ -25,7 +26,14 @@ from audit.model import (
     SnapshotMeta,
     User,
 )
-from audit.snapshot_io import decode_snapshot, encode_snapshot, read_snapshot, write_snapshot
+from audit.snapshot_io import (
+    DEFAULT_MAX_SNAPSHOT_BYTES,
+    decode_snapshot,
+    encode_snapshot,
+    read_snapshot,
+    write_snapshot,
+)
+from tests.cli_helpers import run_cli
 
 T0 = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)
 
@@ -129,3 +137,76 @@ def test_malformed_field_is_refused() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="not found"):
         read_snapshot(tmp_path / "nope.json.gz")
+
+
+# --- bounded decompression -----------------------------------------------------------------
+
+
+def test_a_snapshot_over_the_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.json.gz"
+    write_snapshot(_snapshot(), path)
+    size = len(gzip.decompress(path.read_bytes()))
+    assert read_snapshot(path, max_bytes=size)[0] == _snapshot()
+    with pytest.raises(SnapshotError) as info:
+        read_snapshot(path, max_bytes=size - 1)
+    assert str(info.value) == (
+        f"snapshot {path} is too large: over {size - 1:,} bytes uncompressed "
+        "(raise the limit with IAM_AUDIT_MAX_SNAPSHOT_BYTES)"
+    )
+
+
+def test_a_gzip_bomb_stops_at_the_limit(tmp_path: Path) -> None:
+    # 200 MB of blanks compress to ~200 KB: decompressing it whole would take 200 MB of memory.
+    path = tmp_path / "bomb.json.gz"
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    blanks = b" " * 1_000_000
+    bomb = [packer.compress(b"{")] + [packer.compress(blanks) for _ in range(200)]
+    path.write_bytes(b"".join([*bomb, packer.compress(b"}"), packer.flush()]))
+    assert path.stat().st_size < 300_000
+    started = time.perf_counter()
+    with pytest.raises(SnapshotError, match="too large: over 1,048,576 bytes"):
+        read_snapshot(path, max_bytes=1 << 20)
+    assert time.perf_counter() - started < 2
+
+
+def test_plain_json_and_several_gzip_members_count_too(tmp_path: Path) -> None:
+    data = encode_snapshot(_snapshot())
+    text = gzip.decompress(data)
+    plain = tmp_path / "s.json"
+    plain.write_bytes(text)
+    with pytest.raises(SnapshotError, match="too large"):
+        read_snapshot(plain, max_bytes=len(text) - 1)
+    # A file of two gzip members (cat a.gz b.gz) reads as their concatenation.
+    half = len(text) // 2
+    two = tmp_path / "two.json.gz"
+    two.write_bytes(gzip.compress(text[:half]) + gzip.compress(text[half:]))
+    assert read_snapshot(two, max_bytes=len(text))[0] == _snapshot()
+    with pytest.raises(SnapshotError, match="too large"):
+        read_snapshot(two, max_bytes=len(text) - 1)
+
+
+def test_the_limit_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.json.gz"
+    write_snapshot(_snapshot(), path)
+    monkeypatch.setenv("IAM_AUDIT_MAX_SNAPSHOT_BYTES", "100")
+    with pytest.raises(SnapshotError, match="too large: over 100 bytes"):
+        read_snapshot(path)
+    monkeypatch.setenv("IAM_AUDIT_MAX_SNAPSHOT_BYTES", "lots")
+    with pytest.raises(InputError, match="IAM_AUDIT_MAX_SNAPSHOT_BYTES is 'lots'"):
+        read_snapshot(path)
+    monkeypatch.delenv("IAM_AUDIT_MAX_SNAPSHOT_BYTES")
+    assert DEFAULT_MAX_SNAPSHOT_BYTES == 2 * 1024**3
+    assert read_snapshot(path)[0] == _snapshot()
+
+
+def test_report_on_a_too_large_snapshot_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.json.gz"
+    write_snapshot(_snapshot(), path)
+    monkeypatch.setenv("IAM_AUDIT_MAX_SNAPSHOT_BYTES", "100")
+    code, _out, err = run_cli(["report", str(path), "--out", str(tmp_path / "r")], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "too large" in err
