@@ -31,6 +31,7 @@ from audit.snapshot_io import (
     decode_snapshot,
     encode_snapshot,
     read_snapshot,
+    snapshot_to_dict,
     write_snapshot,
 )
 from tests.cli_helpers import run_cli
@@ -210,3 +211,33 @@ def test_report_on_a_too_large_snapshot_exits_2(
     code, _out, err = run_cli(["report", str(path), "--out", str(tmp_path / "r")], capsys)
     assert code == 2
     assert err.count("\n") == 1 and "too large" in err
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "x\\ud83dy", "\\ude00\\ud83d"])
+def test_a_lone_surrogate_is_refused(tmp_path: Path, escape: str) -> None:
+    # json.loads accepts "\ud800"; the string then cannot be written as UTF-8 by any report.
+    doc = snapshot_to_dict(_snapshot())
+    text = json.dumps(doc).replace("<script>x</script>", escape)
+    assert escape in text
+    path = tmp_path / "s.json.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(SnapshotError, match="lone surrogate"):
+        read_snapshot(path)
+
+
+def test_a_surrogate_pair_and_a_literal_backslash_u_are_fine(tmp_path: Path) -> None:
+    doc = snapshot_to_dict(_snapshot())
+    text = json.dumps(doc).replace("<script>x</script>", "\\ud83d\\ude00 \\\\ud800")
+    snap = decode_snapshot(text.encode())
+    assert snap.credential_report[0].user == "\U0001f600 \\ud800"
+
+
+def test_report_on_a_snapshot_with_a_lone_surrogate_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = json.dumps(snapshot_to_dict(_snapshot())).replace("<script>x</script>", "\\ud800")
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    code, _out, err = run_cli(["report", str(path), "--out", str(tmp_path / "r")], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "lone surrogate" in err

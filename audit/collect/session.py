@@ -8,6 +8,8 @@ everything after that is recorded per API instead.
 from __future__ import annotations
 
 import os
+import re
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
 
 DEFAULT_REGION = "us-east-1"
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # STS's answers to credentials it does not know, e.g. a partition other than the region's.
 _TOKEN_REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException"})
 
@@ -98,13 +101,18 @@ class Clients:
 def _check_region(region: str, where: str) -> None:
     """A region name botocore would refuse mid-collection is bad input, refused up front."""
     try:
+        # botocore lets "" through, then fails building the endpoint mid-collection.
+        if not region.strip():
+            raise botocore.exceptions.InvalidRegionError(region_name=region)
         botocore.utils.validate_region_name(region)
     except botocore.exceptions.InvalidRegionError:
         raise InputError(f"{where} {region!r} is not a valid AWS region name") from None
 
 
 def _check_endpoint(url: str) -> None:
-    if not (
+    # botocore's checks look at the host only: ftp://host passed, then failed at the first call.
+    http = urllib.parse.urlsplit(url).scheme.lower() in ("http", "https")
+    if not http or not (
         botocore.utils.is_valid_endpoint_url(url) or botocore.utils.is_valid_ipv6_endpoint_url(url)
     ):
         raise InputError(f"endpoint URL {url!r} is not a valid http(s) URL")
@@ -132,6 +140,12 @@ def open_clients(options: CollectOptions, session: boto3.session.Session | None 
         credentials = chosen.get_credentials()
     except botocore.exceptions.BotoCoreError as exc:
         raise CollectionError(f"cannot load AWS credentials: {exc}") from None
+    except ValueError as exc:
+        # botocore parses a credential_process's output without catching JSON errors.
+        raise InputError(
+            f"the credential_process of AWS profile {chosen.profile_name!r} printed something "
+            f"that is not JSON: {exc}"
+        ) from None
     if credentials is None:
         raise CollectionError(
             "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
@@ -196,4 +210,12 @@ def caller_identity(clients: Clients) -> Identity:
     arn = str(reply["Arn"])
     parts = arn.split(":")
     partition = parts[1] if len(parts) > 1 and parts[1] else "aws"
-    return Identity(account_id=str(reply["Account"]), arn=arn, partition=partition)
+    account = str(reply.get("Account", ""))
+    if not _ACCOUNT_ID.fullmatch(account):
+        # It names the run folder and every report: refuse it before collecting anything.
+        shown = account if len(account) <= 40 else account[:40] + "…"
+        raise InputError(
+            f"sts:GetCallerIdentity answered account id {shown!r} ({len(account)} characters) "
+            f"from {where}: not a 12-digit AWS account id"
+        )
+    return Identity(account_id=account, arn=arn, partition=partition)

@@ -83,6 +83,26 @@ def test_token_rejected_without_a_region_says_a_region_may_be_needed(
     assert "\n" not in message
 
 
+def _collect_with_credential_process(
+    script: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str]:
+    """Exit code and stderr of `collect --profile vaulted`, whose credential_process is
+    ``script``."""
+    helper = tmp_path / "creds.sh"
+    helper.write_text("#!/bin/sh\n" + script)
+    helper.chmod(0o755)
+    config = tmp_path / "config"
+    config.write_text(f"[profile vaulted]\ncredential_process = {helper}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    code = exit_code(["collect", "-o", str(tmp_path / "s.json.gz"), "--profile", "vaulted", "-q"])
+    return code, capsys.readouterr().err
+
+
 def test_credential_process_failure_is_one_line(
     aws_env: None,
     monkeypatch: pytest.MonkeyPatch,
@@ -91,19 +111,11 @@ def test_credential_process_failure_is_one_line(
 ) -> None:
     # botocore puts the process's stderr in its message; aws-vault and friends write several
     # lines there, which used to reach the terminal as a multi-line error.
-    helper = tmp_path / "creds.sh"
-    helper.write_text(
-        "#!/bin/sh\necho 'vault: error: cannot get credentials' >&2\n"
+    script = (
+        "echo 'vault: error: cannot get credentials' >&2\n"
         "echo '  caused by: session expired' >&2\nexit 1\n"
     )
-    helper.chmod(0o755)
-    config = tmp_path / "config"
-    config.write_text(f"[profile vaulted]\ncredential_process = {helper}\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key)
-    code = exit_code(["collect", "-o", str(tmp_path / "s.json.gz"), "--profile", "vaulted", "-q"])
-    err = capsys.readouterr().err
+    code, err = _collect_with_credential_process(script, tmp_path, monkeypatch, capsys)
     assert code == 4
     assert err.count("\n") == 1, err
     assert err.startswith("iam-audit: error: cannot load AWS credentials: ")
@@ -146,3 +158,88 @@ def test_sso_profile_without_a_valid_token_says_how_to_log_in(
     assert message.startswith("sts:GetCallerIdentity failed: ")
     assert message.endswith("(run: aws sso login --profile corp-audit)")
     assert "\n" not in message
+
+
+# --- input that used to end in exit 4: now exit 2 with one line ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        (
+            ["--endpoint-url", "ftp://127.0.0.1:21"],
+            "endpoint URL 'ftp://127.0.0.1:21' is not a valid http(s) URL",
+        ),
+        (
+            ["--analyzer-region", ""],
+            "--analyzer-region '' is not a valid AWS region name",
+        ),
+        (["--region", ""], "--region '' is not a valid AWS region name"),
+    ],
+)
+def test_bad_endpoint_or_empty_region_exits_2(
+    aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], line: str
+) -> None:
+    out = tmp_path / "snap.json.gz"
+    assert exit_code(["collect", "-o", str(out), "-q", *extra]) == 2
+    assert capsys.readouterr().err == f"iam-audit: error: {line}\n"
+    assert not out.exists()
+
+
+def test_credential_process_printing_non_json_exits_2_naming_the_profile(
+    aws_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, err = _collect_with_credential_process(
+        "echo 'Enter MFA code:'\n", tmp_path, monkeypatch, capsys
+    )
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith(
+        "iam-audit: error: the credential_process of AWS profile 'vaulted' printed something "
+        "that is not JSON: "
+    )
+
+
+@pytest.mark.usefixtures("moto_account")
+@pytest.mark.parametrize("account", ["1" * 300, "12345678901", "acct-123456789012", ""])
+def test_an_account_id_that_is_not_12_digits_exits_2(
+    account: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The id names the run folder (reports/<account-id>/...): 300 characters made the write
+    # fail with "File name too long", exit 4, after the whole collection.
+    import botocore.handlers
+
+    from tests.collect.test_garbled_responses import _answer
+
+    body = (
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/x</Arn>"
+        f"<UserId>AIDA</UserId><Account>{account}</Account></GetCallerIdentityResult>"
+        "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>"
+    ).encode()
+    monkeypatch.setattr(
+        botocore.handlers,
+        "BUILTIN_HANDLERS",
+        [
+            (
+                "before-send.sts.GetCallerIdentity",
+                _answer(body, "text/xml"),
+                botocore.handlers.REGISTER_FIRST,
+            ),
+            *botocore.handlers.BUILTIN_HANDLERS,
+        ],
+    )
+    argv = ["run", "--out", str(tmp_path / "r"), "--region", "us-east-1", "-q"]
+    assert exit_code([*argv, "--analyzer-region", "us-east-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("iam-audit: error: sts:GetCallerIdentity answered account id ")
+    assert "not a 12-digit AWS account id" in err
+    assert len(err) < 200
