@@ -25,6 +25,7 @@ from typing import Any
 from audit.errors import InputError
 from audit.findings import Severity
 from audit.rules import all_rules
+from audit.rules.workflow import WORKFLOW_RULES
 from audit.settings import Settings, Thresholds
 
 DEFAULT_CONFIG = Path("audit.toml")
@@ -35,7 +36,8 @@ _MAX = 36_500  # any threshold: days, characters or passwords remembered
 
 
 def _known_rule_ids() -> frozenset[str]:
-    return frozenset(r.meta.id for r in all_rules())
+    # The workflow's ids stay accepted, as before they became metadata.
+    return frozenset(r.meta.id for r in all_rules()) | WORKFLOW_RULES.keys()
 
 
 def _table(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -67,8 +67,16 @@ def evaluate_rule(rule: Rule, snapshot: Snapshot, ctx: Context) -> list[Result]:
         return [Result(Status.ERROR, account, f"rule failed: {type(exc).__name__}: {exc}")]
     if not results:
         # Nothing to judge (e.g. no console users): the control holds for the account.
-        return [Result.passed(account, "No applicable resources in this account.")]
+        return [Result.passed(account, _nothing_to_judge(rule.meta.resource_type))]
     return results
+
+
+def _nothing_to_judge(resource_type: str) -> str:
+    if resource_type == "account":
+        return "No applicable resources in this account."
+    kind = resource_type.replace("_", " ")
+    kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    return f"No applicable resources ({kinds}) in this account."
 
 
 def evaluate(
@@ -83,7 +91,7 @@ def evaluate(
     chosen = list(rules) if rules is not None else all_rules()
     findings: list[Finding] = []
     for rule in chosen:
-        if rule.meta.id in settings.disabled_rules or rule.meta.workflow:
+        if rule.meta.id in settings.disabled_rules:
             continue
         findings.extend(_to_finding(rule, r, settings) for r in evaluate_rule(rule, snapshot, ctx))
     return AuditResult(as_of=when, findings=tuple(findings))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,10 @@ from audit.model import ALL_PARTS
 from audit.rules import all_rules
 from audit.rules.controls import CIS_VERSIONS, SECURITY_HUB, framework_of
 from audit.rules.registry import Rule
-from tests.fixtures.snapshots import T0, snapshot, without
+from tests.fixtures.review_snapshots import T2, after
+from tests.fixtures.snapshots import SYNTHETIC_AT, T0, snapshot, synthetic_snapshot, without
+from tests.report.factories import AS_OF as REPORT_AS_OF
+from tests.report.factories import build_snapshot
 
 # The catalogue of issue 4, ids exactly as written there.
 ISSUE_4_IDS = {
@@ -74,7 +78,7 @@ STATED_SEVERITY = {
 
 
 def catalogue() -> list[Rule]:
-    return [r for r in all_rules() if not r.meta.workflow]
+    return all_rules()
 
 
 def test_ids_are_unique_and_exactly_issue_4() -> None:
@@ -155,3 +159,41 @@ def test_every_rule_has_its_own_rule_test() -> None:
     )
     untested = [i for i in sorted(ISSUE_4_IDS) if f'"{i}"' not in text]
     assert untested == []
+
+
+def test_beyond_benchmarks_is_derived_from_controls() -> None:
+    base = all_rules()[0].meta
+    assert replace(base, controls=()).beyond_benchmarks
+    assert not replace(base, controls=("AWS Security Hub IAM.3",)).beyond_benchmarks
+
+
+# resource_type names a kind of resource; these kinds cover several result types.
+_KINDS = {"principal": {"user", "group", "role"}, "policy": {"policy", "inline_policy"}}
+
+
+def test_resource_type_says_what_the_rule_judges() -> None:
+    # On accounts with something for every rule to judge, each result is about a resource of
+    # the declared kind, or the account itself (nothing to judge, or data missing).
+    seen: dict[str, set[str]] = {}
+    for snap, when in (
+        (synthetic_snapshot(300), SYNTHETIC_AT),
+        (build_snapshot(3), REPORT_AS_OF),
+        (after(), T2),
+    ):
+        for f in evaluate(snap, when).findings:
+            seen.setdefault(f.rule_id, set()).add(f.resource_type)
+    for rule in catalogue():
+        kind = rule.meta.resource_type
+        allowed = _KINDS.get(kind, {kind}) | {"account"}
+        assert seen.get(rule.meta.id, set()) <= allowed, rule.meta.id
+
+
+def test_nothing_to_judge_names_the_resource_kind() -> None:
+    by_id = {f.rule_id: f for f in evaluate(snapshot(), as_of=T0, rules=catalogue()).findings}
+    assert by_id["user-console-mfa"].message == "No applicable resources (users) in this account."
+    assert by_id["policy-unattached"].message == (
+        "No applicable resources (policies) in this account."
+    )
+    assert by_id["server-certificate-expired"].message == (
+        "No applicable resources (server certificates) in this account."
+    )

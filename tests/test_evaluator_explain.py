@@ -98,7 +98,11 @@ def test_rules_formats(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "rules", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["id"] for r in rows] == [r["id"] for r in records]
-    assert rows[0].keys() == {"id", "severity", "title", "controls", "requires"}
+    assert list(rows[0]) == ["id", "severity", "title", "controls", "requires", "resource_type"]
+    assert by_id["admin-policy-attached"]["resource_type"] == "principal"
+    assert {r["id"]: r["resource_type"] for r in rows} == {
+        r["id"]: r["resource_type"] for r in records
+    }
 
     code, out, _ = cli(capsys, "rules")
     lines = out.splitlines()

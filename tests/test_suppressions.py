@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from audit.config import settings_from_dict
 from audit.engine import evaluate
 from audit.errors import EXIT_USAGE, InputError
 from audit.findings import AuditResult, Finding, Severity, Status
-from audit.model import ApiOutcome, OutcomeStatus, Snapshot, SnapshotMeta
+from audit.model import ApiOutcome, OutcomeStatus
 from audit.rules import all_rules
+from audit.rules.catalogue import catalogue
 from audit.rules.registry import REGISTRY
+from audit.rules.workflow import WORKFLOW_RULES
 from audit.workflow.suppressions import (
     Suppression,
     apply_suppressions,
@@ -21,6 +24,7 @@ from audit.workflow.suppressions import (
     parse_suppressions,
 )
 from tests.cli_helpers import run_cli
+from tests.fixtures.snapshots import snapshot
 
 AS_OF = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ACCT = "123456789012"
@@ -228,7 +232,7 @@ def test_expiry_is_judged_on_the_as_of_date(expires: date, expired: bool) -> Non
         assert target.status is Status.FAIL  # counts as failing again
         (exp,) = extra
         assert exp.rule_id == "suppression-expired"
-        assert exp.severity is REGISTRY["suppression-expired"].meta.severity
+        assert exp.severity is WORKFLOW_RULES["suppression-expired"].severity
         assert "expired on 2026-11-27" in exp.message and "SEC-9" in exp.message
         assert exp.details["owner"] == "secops@example.com"
     else:
@@ -253,21 +257,23 @@ def test_an_expired_entry_does_not_block_a_live_one() -> None:
     assert [f.rule_id for f in out.findings[1:]] == ["suppression-expired"]
 
 
-def test_workflow_rules_are_registered_but_never_run_by_the_engine() -> None:
+def test_workflow_findings_carry_metadata_but_are_no_rules() -> None:
+    # Metadata only: not registered, so no engine, catalogue or report treats them as rules
+    # that ran and found nothing.
     for rule_id in ("suppression-expired", "suppression-stale"):
-        meta = REGISTRY[rule_id].meta
-        assert meta.workflow
-        assert meta.rationale and meta.remediation
-    snap = Snapshot(
-        meta=SnapshotMeta(
-            account_id=ACCT, partition="aws", collected_at=AS_OF, tool_version="test"
-        ),
-        outcomes=(ApiOutcome("iam:GetCredentialReport", "credential_report", OutcomeStatus.OK),),
-    )
-    result = evaluate(snap, rules=all_rules())
+        meta = WORKFLOW_RULES[rule_id]
+        assert meta.id == rule_id and meta.rationale and meta.remediation
+        assert meta.resource_type == "suppression"
+        assert rule_id not in REGISTRY
+    assert {r.meta.id for r in all_rules()}.isdisjoint(WORKFLOW_RULES)
+    assert {m.id for m in catalogue()}.isdisjoint(WORKFLOW_RULES)
+    ok = ApiOutcome("iam:GetCredentialReport", "credential_report", OutcomeStatus.OK)
+    result = evaluate(snapshot(at=AS_OF, account_id=ACCT, outcomes=(ok,)))
     ids = {f.rule_id for f in result.findings}
-    assert "suppression-expired" not in ids and "suppression-stale" not in ids
-    assert ids  # the ordinary rules did run
+    assert ids and ids.isdisjoint(WORKFLOW_RULES)
+    # an audit.toml that names them stays valid
+    settings = settings_from_dict({"severity": {"suppression-stale": "low"}})
+    assert settings.severity_overrides == {"suppression-stale": Severity.LOW}
 
 
 # --- through the CLI: audit.toml, --config and --suppressions --------------------------------

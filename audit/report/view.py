@@ -17,12 +17,13 @@ from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Sna
 from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY
+from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE, WORKFLOW_RULES
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
 from audit.workflow.review import Review
 
 EFFECTIVE_ADMIN_RULE = "user-effective-admin"
 # Findings about the accepted-risk entries themselves (audit.rules.workflow).
-SUPPRESSION_RULES = ("suppression-expired", "suppression-stale")
+SUPPRESSION_RULES = (SUPPRESSION_EXPIRED, SUPPRESSION_STALE)
 TOP_RISKS = 5  # sentences in the executive summary
 TOP_USERS = 10  # users ranked by risk in the summary
 
@@ -213,9 +214,10 @@ def _rule_sections(result: AuditResult) -> tuple[RuleSection, ...]:
     for f in result.findings:
         grouped.setdefault(f.rule_id, []).append(f)
     order = {rid: i for i, rid in enumerate(REGISTRY)}
+    metas = {**{rid: r.meta for rid, r in REGISTRY.items()}, **WORKFLOW_RULES}
     sections = []
     for rid, findings in grouped.items():
-        meta = REGISTRY[rid].meta if rid in REGISTRY else None
+        meta = metas.get(rid)
         counts = Counter(f.status for f in findings)
         failing = sorted(
             (f for f in findings if f.status is Status.FAIL),
@@ -438,7 +440,7 @@ def _throttled_note(o: ApiOutcome) -> str:
 
 
 def _rules_needing(part: str) -> tuple[str, ...]:
-    return tuple(r.meta.id for r in all_rules() if part in r.meta.requires and not r.meta.workflow)
+    return tuple(r.meta.id for r in all_rules() if part in r.meta.requires)
 
 
 def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:

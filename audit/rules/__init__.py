@@ -15,7 +15,6 @@ from audit.rules import (
     policies,
     roles,
     root,
-    workflow,  # metadata of the review workflow's rules (the engine skips them)
 )
 from audit.rules.registry import REGISTRY, Rule
 
@@ -30,7 +29,6 @@ THEMES: tuple[ModuleType, ...] = (
     roles,
     account,
     effective_access,
-    workflow,
 )
 
 

@@ -118,7 +118,6 @@ def user_multiple_active_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_CREDENTIAL_REPORT,),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def user_console_and_keys(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for row in iam_user_rows(snap, _CONSOLE_AND_KEYS):

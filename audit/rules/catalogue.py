@@ -11,12 +11,12 @@ from audit.rules import all_rules
 from audit.rules.registry import BEYOND_BENCHMARKS, RuleMeta
 
 CATALOGUE_FORMATS = ("table", "csv", "json")
-_COLUMNS = ("id", "severity", "title", "controls", "requires")
+_COLUMNS = ("id", "severity", "title", "controls", "requires", "resource_type")
 
 
 def catalogue() -> list[RuleMeta]:
-    """The rules a snapshot is judged by (review-workflow rules are not)."""
-    return [r.meta for r in all_rules() if not r.meta.workflow]
+    """The rules a snapshot is judged by."""
+    return [r.meta for r in all_rules()]
 
 
 def catalogue_record(meta: RuleMeta) -> dict[str, Any]:
@@ -26,6 +26,7 @@ def catalogue_record(meta: RuleMeta) -> dict[str, Any]:
         "title": meta.title,
         "controls": list(meta.controls) or [BEYOND_BENCHMARKS],
         "requires": list(meta.requires),
+        "resource_type": meta.resource_type,
         "rationale": meta.rationale,
         "remediation": meta.remediation,
     }

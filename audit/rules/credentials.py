@@ -199,7 +199,6 @@ def credentials_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_CREDENTIAL_REPORT, PART_VIRTUAL_MFA),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def user_hardware_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     virtual: dict[str, list[str]] = {}

@@ -60,7 +60,6 @@ def _methods(found: Sequence[Escalation]) -> str:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
@@ -102,7 +101,6 @@ def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_AUTHORIZATION, PART_CREDENTIAL_REPORT),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
@@ -150,7 +148,6 @@ def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def user_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
@@ -206,7 +203,6 @@ def _inline_documents(snap: Snapshot) -> Iterator[tuple[Resource, InlinePolicy]]
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="policy",
-    beyond_benchmarks=True,
 )
 def policy_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     documents = [

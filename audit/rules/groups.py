@@ -30,7 +30,6 @@ def group_resource(group: Group) -> Resource:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="group",
-    beyond_benchmarks=True,
 )
 def group_inline_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for group in snap.groups:
@@ -59,7 +58,6 @@ def group_inline_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="group",
-    beyond_benchmarks=True,
 )
 def group_empty(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     members: dict[str, int] = {}

@@ -180,7 +180,6 @@ def admin_policy_attached(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="policy",
-    beyond_benchmarks=True,
 )
 def policy_unattached(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for policy in customer_policies(snap):

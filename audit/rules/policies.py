@@ -81,7 +81,6 @@ def user_attached_policy(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def user_not_in_group(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
@@ -109,7 +108,6 @@ def user_not_in_group(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="user",
-    beyond_benchmarks=True,
 )
 def user_no_permissions_boundary(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:

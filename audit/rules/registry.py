@@ -39,15 +39,17 @@ class RuleMeta:
     rationale: str
     remediation: str
     requires: tuple[str, ...]  # snapshot parts (audit.model.PART_*)
-    resource_type: str = "account"  # what the rule judges, for the account-level pass
-    # True for the seed's own checks that no CIS/Security Hub control covers (controls=()).
-    beyond_benchmarks: bool = False
-    # Produced by the review workflow (audit.workflow.suppressions), not by evaluating a
-    # snapshot: the engine never runs it; it is registered only so its findings carry metadata.
-    workflow: bool = False
+    # What the rule judges ("user", "policy", "principal" = users, groups and roles, ...):
+    # shown in the catalogue and in the pass the engine gives when there is nothing to judge.
+    resource_type: str = "account"
     # True when the rule judges region by region (Access Analyzer): a region whose call failed
     # is the rule's to report as not assessed, so the regions that answered are still judged.
     regional: bool = False
+
+    @property
+    def beyond_benchmarks(self) -> bool:
+        """The seed's own checks, which no CIS or Security Hub control covers."""
+        return not self.controls
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,6 @@ def rule(
     remediation: str,
     requires: tuple[str, ...],
     resource_type: str = "account",
-    workflow: bool = False,
-    beyond_benchmarks: bool = False,
     regional: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule. Duplicate ids fail at import time, not in a report."""
@@ -87,8 +87,6 @@ def rule(
             remediation=remediation,
             requires=requires,
             resource_type=resource_type,
-            workflow=workflow,
-            beyond_benchmarks=beyond_benchmarks,
             regional=regional,
         )
         REGISTRY[id] = Rule(meta, check)

@@ -123,7 +123,6 @@ def open_trust_statements(trust: Mapping[str, Any]) -> list[str]:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="role",
-    beyond_benchmarks=True,
 )
 def role_trust_any_principal(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for role in snap.roles:

@@ -21,7 +21,7 @@ from typing import Any
 from audit.errors import InputError
 from audit.findings import AuditResult, Finding, Status
 from audit.rules.registry import REGISTRY
-from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE
+from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE, WORKFLOW_RULES
 
 _REQUIRED = ("rule", "resource", "reason", "owner", "expires")
 _OPTIONAL = ("ticket",)
@@ -112,11 +112,7 @@ def parse_suppressions(
         where = f"{source}: " if source else ""
         raise InputError(f"{where}'suppressions' must be an array of tables ([[suppressions]])")
     # The workflow's own rules judge the entries themselves: an entry cannot silence them.
-    known = (
-        [r.meta.id for r in REGISTRY.values() if not r.meta.workflow]
-        if known_rules is None
-        else known_rules
-    )
+    known = list(REGISTRY) if known_rules is None else known_rules
     return tuple(_parse_entry(raw, i, source, known) for i, raw in enumerate(entries, start=1))
 
 
@@ -134,7 +130,7 @@ def load_suppressions(path: Path) -> tuple[Suppression, ...]:
 
 
 def _workflow_finding(rule_id: str, s: Suppression, message: str) -> Finding:
-    meta = REGISTRY[rule_id].meta
+    meta = WORKFLOW_RULES[rule_id]
     details: dict[str, Any] = {
         "entry": s.index,
         "rule": s.rule,
@@ -151,7 +147,7 @@ def _workflow_finding(rule_id: str, s: Suppression, message: str) -> Finding:
         title=meta.title,
         status=Status.FAIL,
         severity=meta.severity,
-        resource_type="suppression",
+        resource_type=meta.resource_type,
         resource_name=s.label,
         resource_arn="",
         message=message,
