@@ -8,7 +8,7 @@ from datetime import datetime
 from audit.findings import AuditResult, Finding, Resource, Result, Status
 from audit.model import Snapshot
 from audit.rules import all_rules
-from audit.rules.registry import Context, Rule
+from audit.rules.registry import Context, Rule, RuleMeta
 from audit.settings import Settings
 
 
@@ -35,8 +35,9 @@ def _gap_reason(snapshot: Snapshot, rule: Rule) -> str | None:
     return "not collected: " + "; ".join(reasons)
 
 
-def _to_finding(rule: Rule, result: Result, settings: Settings) -> Finding:
-    meta = rule.meta
+def _to_finding(meta: RuleMeta, result: Result, settings: Settings) -> Finding:
+    """``meta`` is the configured metadata (RuleMeta.configured): titles name the thresholds
+    the rule judged by."""
     # Severity.INFO is 0: test for None, or a result's own INFO would read as "not given".
     own = result.severity if result.severity is not None else meta.severity
     severity = settings.severity_overrides.get(meta.id, own)
@@ -93,5 +94,6 @@ def evaluate(
     for rule in chosen:
         if rule.meta.id in settings.disabled_rules:
             continue
-        findings.extend(_to_finding(rule, r, settings) for r in evaluate_rule(rule, snapshot, ctx))
+        meta = rule.meta.configured(settings)
+        findings.extend(_to_finding(meta, r, settings) for r in evaluate_rule(rule, snapshot, ctx))
     return AuditResult(as_of=when, findings=tuple(findings))

@@ -16,7 +16,7 @@ from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
 from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
-from audit.rules.registry import REGISTRY
+from audit.rules.registry import REGISTRY, RuleMeta
 from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE, WORKFLOW_RULES
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
 from audit.workflow.review import Review
@@ -209,7 +209,26 @@ def _severity_counts(result: AuditResult) -> tuple[tuple[str, int], ...]:
     return tuple((sev.label, n) for sev, n in result.failing_counts().items())
 
 
+# Results of these statuses never carry a severity of their own, so the engine gave them the
+# rule's configured one (audit.toml's [severity] override, else the default).
+_OWN_SEVERITY_FREE = (Status.PASS, Status.NOT_ASSESSED, Status.ERROR)
+
+
+def _rule_severity(
+    failing: list[Finding], findings: list[Finding], meta: RuleMeta | None
+) -> Severity:
+    """The worst failing severity; for a rule that does not fail, its configured severity."""
+    if failing:
+        return failing[0].severity
+    plain = next((f for f in findings if f.status in _OWN_SEVERITY_FREE), None)
+    if plain is not None:
+        return plain.severity
+    return meta.severity if meta else findings[0].severity
+
+
 def _rule_sections(result: AuditResult) -> tuple[RuleSection, ...]:
+    """One section per rule that ran. Titles and severities come from the findings, which
+    carry the run's configuration (thresholds in titles, severity overrides)."""
     grouped: dict[str, list[Finding]] = {}
     for f in result.findings:
         grouped.setdefault(f.rule_id, []).append(f)
@@ -228,10 +247,8 @@ def _rule_sections(result: AuditResult) -> tuple[RuleSection, ...]:
         sections.append(
             RuleSection(
                 rule_id=rid,
-                title=meta.title if meta else first.title,
-                severity=failing[0].severity
-                if failing
-                else (meta.severity if meta else first.severity),
+                title=first.title,
+                severity=_rule_severity(failing, findings, meta),
                 controls=meta.controls if meta else first.controls,
                 rationale=meta.rationale if meta else "",
                 remediation=meta.remediation if meta else first.remediation,

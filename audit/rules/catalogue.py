@@ -9,14 +9,20 @@ from typing import Any
 
 from audit.rules import all_rules
 from audit.rules.registry import BEYOND_BENCHMARKS, RuleMeta
+from audit.settings import Settings
 
 CATALOGUE_FORMATS = ("table", "csv", "json")
 _COLUMNS = ("id", "severity", "title", "controls", "requires", "resource_type")
 
 
-def catalogue() -> list[RuleMeta]:
-    """The rules a snapshot is judged by."""
-    return [r.meta for r in all_rules()]
+def catalogue(settings: Settings | None = None) -> list[RuleMeta]:
+    """The rules a snapshot is judged by, as ``settings`` (audit.toml) configure them:
+    threshold values in titles, severity overrides; disabled rules left out."""
+    if settings is None:
+        return [r.meta for r in all_rules()]
+    return [
+        r.meta.configured(settings) for r in all_rules() if r.meta.id not in settings.disabled_rules
+    ]
 
 
 def catalogue_record(meta: RuleMeta) -> dict[str, Any]:
@@ -47,8 +53,8 @@ def _table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_catalogue(fmt: str) -> str:
-    records = [catalogue_record(m) for m in catalogue()]
+def render_catalogue(fmt: str, settings: Settings | None = None) -> str:
+    records = [catalogue_record(m) for m in catalogue(settings)]
     if fmt == "json":
         return json.dumps(records, indent=2) + "\n"
     if fmt == "csv":

@@ -67,7 +67,7 @@ def user_console_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 
 @rule(
     id="access-key-rotation",
-    title="Active access keys are rotated within 90 days",
+    title="Active access keys are rotated within {access_key_max_age_days} days",
     severity=Severity.MEDIUM,
     controls=cis("1.14", "1.14", "1.13", "2.13") + hub(3),
     rationale=(
@@ -130,7 +130,7 @@ def _password_usage(row: CredentialRow, ctx: Context) -> tuple[int | None, str]:
 
 @rule(
     id="credentials-unused",
-    title="Credentials unused for 45 days or more are disabled",
+    title="Credentials unused for {credentials_unused_days} days or more are disabled",
     severity=Severity.MEDIUM,
     # Not Security Hub IAM.8: it judges 90 days, and a 45-day fail would misreport it.
     controls=cis("1.12", "1.12", "1.11", "2.11") + hub(22),

@@ -34,7 +34,7 @@ def on_policy(check: PolicyCheck) -> RuleCheck:
 
 @rule(
     id="password-min-length",
-    title="The password policy requires at least 14 characters",
+    title="The password policy requires at least {password_min_length} characters",
     severity=Severity.MEDIUM,
     controls=cis("1.8", "1.8", "1.7", "2.7") + hub(15),
     rationale=(
@@ -60,7 +60,7 @@ def password_min_length(policy: PasswordPolicy, ctx: Context, acct: Resource) ->
 
 @rule(
     id="password-reuse",
-    title="The password policy prevents reusing the last 24 passwords",
+    title="The password policy prevents reusing the last {password_reuse_prevention} passwords",
     severity=Severity.MEDIUM,
     controls=cis("1.9", "1.9", "1.8", "2.8") + hub(16),
     rationale=(
@@ -122,7 +122,7 @@ def password_complexity(policy: PasswordPolicy, ctx: Context, acct: Resource) ->
 
 @rule(
     id="password-expiry",
-    title="Passwords expire within 90 days",
+    title="Passwords expire within {password_max_age_days} days",
     severity=Severity.LOW,
     controls=hub(17),
     rationale=(

@@ -8,12 +8,12 @@ clock. The engine turns results into findings and attaches the metadata.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from audit.findings import Result, Severity
 from audit.model import Snapshot
-from audit.settings import Thresholds
+from audit.settings import Settings, Thresholds
 
 BEYOND_BENCHMARKS = "beyond the benchmarks"
 
@@ -45,11 +45,27 @@ class RuleMeta:
     # True when the rule judges region by region (Access Analyzer): a region whose call failed
     # is the rule's to report as not assessed, so the regions that answered are still judged.
     regional: bool = False
+    # The title with threshold placeholders ("rotated within {access_key_max_age_days} days");
+    # empty when the title names no threshold. ``title`` is it filled with the defaults.
+    title_template: str = ""
 
     @property
     def beyond_benchmarks(self) -> bool:
         """The seed's own checks, which no CIS or Security Hub control covers."""
         return not self.controls
+
+    def configured(self, settings: Settings) -> RuleMeta:
+        """The metadata as audit.toml makes it: titles name the configured thresholds, the
+        severity is the [severity] override. Ids and everything else stay as declared."""
+        title = _fill(self.title_template, settings.thresholds) if self.title_template else None
+        severity = settings.severity_overrides.get(self.id, self.severity)
+        if title in (None, self.title) and severity is self.severity:
+            return self
+        return replace(self, title=title or self.title, severity=severity)
+
+
+def _fill(template: str, thresholds: Thresholds) -> str:
+    return template.format_map(asdict(thresholds))
 
 
 @dataclass(frozen=True)
@@ -73,14 +89,21 @@ def rule(
     resource_type: str = "account",
     regional: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
-    """Register a rule. Duplicate ids fail at import time, not in a report."""
+    """Register a rule. Duplicate ids fail at import time, not in a report.
+
+    ``title`` may name thresholds in braces (``{access_key_max_age_days}``, the field names of
+    :class:`audit.settings.Thresholds`): the catalogue shows the defaults, a run the configured
+    values. An unknown name fails at import time.
+    """
 
     def register(check: RuleCheck) -> RuleCheck:
         if id in REGISTRY:
             raise ValueError(f"duplicate rule id {id!r}")
+        templated = "{" in title
         meta = RuleMeta(
             id=id,
-            title=title,
+            title=_fill(title, Thresholds()) if templated else title,
+            title_template=title if templated else "",
             severity=severity,
             controls=controls,
             rationale=rationale,

@@ -1,0 +1,101 @@
+"""The catalogue as audit.toml configures it: thresholds in titles, severity overrides."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from audit.engine import evaluate
+from audit.findings import Severity, Status
+from audit.report import write_reports
+from audit.rules import all_rules
+from audit.rules.catalogue import render_catalogue
+from audit.settings import Settings, Thresholds
+from tests.report.factories import AS_OF, build_snapshot
+
+# The default titles, unchanged by templating.
+DEFAULT_TITLES = {
+    "access-key-rotation": "Active access keys are rotated within 90 days",
+    "credentials-unused": "Credentials unused for 45 days or more are disabled",
+    "password-min-length": "The password policy requires at least 14 characters",
+    "password-reuse": "The password policy prevents reusing the last 24 passwords",
+    "password-expiry": "Passwords expire within 90 days",
+}
+CONFIGURED = Settings(
+    thresholds=Thresholds(
+        access_key_max_age_days=180,
+        credentials_unused_days=60,
+        password_min_length=16,
+        password_reuse_prevention=5,
+        password_max_age_days=365,
+    ),
+    severity_overrides={"root-access-key": Severity.LOW, "access-key-rotation": Severity.INFO},
+)
+CONFIGURED_TITLES = {
+    "access-key-rotation": "Active access keys are rotated within 180 days",
+    "credentials-unused": "Credentials unused for 60 days or more are disabled",
+    "password-min-length": "The password policy requires at least 16 characters",
+    "password-reuse": "The password policy prevents reusing the last 5 passwords",
+    "password-expiry": "Passwords expire within 365 days",
+}
+
+
+def test_default_titles_and_ids_are_unchanged() -> None:
+    metas = {r.meta.id: r.meta for r in all_rules()}
+    assert {i: metas[i].title for i in DEFAULT_TITLES} == DEFAULT_TITLES
+    assert {i: metas[i].configured(Settings()).title for i in DEFAULT_TITLES} == DEFAULT_TITLES
+
+
+def test_configured_metadata() -> None:
+    metas = {r.meta.id: r.meta.configured(CONFIGURED) for r in all_rules()}
+    assert {i: metas[i].title for i in CONFIGURED_TITLES} == CONFIGURED_TITLES
+    assert metas["root-access-key"].severity is Severity.LOW
+    assert metas["root-mfa"] == next(r.meta for r in all_rules() if r.meta.id == "root-mfa")
+
+
+def test_findings_carry_the_configured_titles() -> None:
+    result = evaluate(build_snapshot(), AS_OF, CONFIGURED)
+    titles = {f.rule_id: f.title for f in result.findings}
+    assert {i: titles[i] for i in CONFIGURED_TITLES} == CONFIGURED_TITLES
+    assert all(f.title == titles[f.rule_id] for f in result.findings)
+
+
+def test_reports_show_configured_titles_and_severities_of_passing_rules(tmp_path: Path) -> None:
+    snap = build_snapshot()
+    result = evaluate(snap, AS_OF, CONFIGURED)
+    root_key = [f for f in result.findings if f.rule_id == "root-access-key"]
+    assert [f.status for f in root_key] == [Status.PASS]  # a passing rule, severity overridden
+    write_reports(snap, "ab" * 32, result, tmp_path, ("html", "csv", "json"))
+
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    severity = {r["rule_id"]: r["severity"] for r in summary["rules"]}
+    assert severity["root-access-key"] == "low"  # was the default, critical
+    assert severity["root-mfa"] == "critical"
+
+    with (tmp_path / "findings.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["title"] for r in rows if r["rule_id"] == "access-key-rotation"} == {
+        CONFIGURED_TITLES["access-key-rotation"]
+    }
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert CONFIGURED_TITLES["access-key-rotation"] in html
+    assert DEFAULT_TITLES["access-key-rotation"] not in html
+    # The table of rules without failures shows each rule's configured severity.
+    row = html.split("<code>root-access-key</code>", 1)[1].split("</tr>", 1)[0]
+    assert 'class="sev sev-low"' in row
+
+
+def test_catalogue_as_configured() -> None:
+    settings = Settings(
+        thresholds=CONFIGURED.thresholds,
+        severity_overrides=CONFIGURED.severity_overrides,
+        disabled_rules=frozenset({"identity-federation"}),
+    )
+    records = {r["id"]: r for r in json.loads(render_catalogue("json", settings))}
+    assert records["access-key-rotation"]["title"] == CONFIGURED_TITLES["access-key-rotation"]
+    assert records["root-access-key"]["severity"] == "low"
+    assert "identity-federation" not in records
+    default = {r["id"]: r for r in json.loads(render_catalogue("json"))}
+    assert default["access-key-rotation"]["title"] == DEFAULT_TITLES["access-key-rotation"]
+    assert len(default) == len(records) + 1
