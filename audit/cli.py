@@ -421,9 +421,15 @@ def diff(
     show_default=True,
     help="Output format.",
 )
-def rules(fmt: str) -> int:
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="audit.toml: titles name its thresholds, severities follow its overrides, disabled "
+    "rules are left out, as `run` judges (default: ./audit.toml when present).",
+)
+def rules(fmt: str, config: Path | None) -> int:
     """List the rules catalogue: ids, severities, controls, the data each rule needs."""
-    click.echo(render_catalogue(fmt), nl=False)
+    click.echo(render_catalogue(fmt, load_settings(config)), nl=False)
     return EXIT_OK
 
 

@@ -6,12 +6,15 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from audit.engine import evaluate
 from audit.findings import Severity, Status
 from audit.report import write_reports
 from audit.rules import all_rules
 from audit.rules.catalogue import render_catalogue
 from audit.settings import Settings, Thresholds
+from tests.cli_helpers import run_cli
 from tests.report.factories import AS_OF, build_snapshot
 
 # The default titles, unchanged by templating.
@@ -99,3 +102,36 @@ def test_catalogue_as_configured() -> None:
     default = {r["id"]: r for r in json.loads(render_catalogue("json"))}
     assert default["access-key-rotation"]["title"] == DEFAULT_TITLES["access-key-rotation"]
     assert len(default) == len(records) + 1
+
+
+def test_rules_command_reads_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "strict.toml"
+    config.write_text(
+        'disabled_rules = ["identity-federation"]\n'
+        "[thresholds]\naccess_key_max_age_days = 180\n"
+        '[severity]\nroot-access-key = "low"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # no ./audit.toml here: the defaults
+    code, out, _ = run_cli(["rules", "--format", "json"], capsys)
+    assert code == 0
+    default = {r["id"]: r for r in json.loads(out)}
+    assert default["access-key-rotation"]["title"] == DEFAULT_TITLES["access-key-rotation"]
+
+    code, out, _ = run_cli(["rules", "--format", "json", "--config", str(config)], capsys)
+    assert code == 0
+    records = {r["id"]: r for r in json.loads(out)}
+    assert records["access-key-rotation"]["title"] == CONFIGURED_TITLES["access-key-rotation"]
+    assert records["root-access-key"]["severity"] == "low"
+    assert set(default) - set(records) == {"identity-federation"}
+
+    code, out, _ = run_cli(["rules", "--config", str(config)], capsys)
+    assert code == 0 and "Active access keys are rotated within 180 days" in out
+
+    config.rename(tmp_path / "audit.toml")  # found in the working folder, as `run` finds it
+    code, out, _ = run_cli(["rules", "--format", "csv"], capsys)
+    assert code == 0 and "rotated within 180 days" in out
+    code, _, err = run_cli(["rules", "--config", str(tmp_path / "missing.toml")], capsys)
+    assert code == 2 and "config file not found" in err
