@@ -28,6 +28,8 @@ __all__ = ["FORMATS", "PAGE_SIZES", "ReportOptions", "write_reports"]
 
 FORMATS = ("html", "pdf", "csv", "json")
 PAGE_SIZES = ("A4", "Letter")
+# Written after the other files, in this order (see write_reports).
+WRITE_LAST = {"pdf": 1, "summary": 2}
 
 
 def _check(formats: Collection[str], options: ReportOptions) -> None:
@@ -66,45 +68,52 @@ def write_reports(
     # about a second to import; commands such as `rules` or `diff` import this package too.
     from audit.report.charts import render_charts
     from audit.report.html import render_html
-    from audit.report.pdf import render_pdf
+    from audit.report.pdf import PdfWorker, render_pdf_html
 
     _check(formats, options)
     # "letter" from a case-insensitive CLI choice is the Letter size.
     canonical = {p.lower(): p for p in PAGE_SIZES}[options.page_size.lower()]
     options = replace(options, page_size=canonical)
-    view = build_view(
-        snapshot,
-        snapshot_sha256,
-        result,
-        generated_at=options.generated_at,
-        key_age_limit_days=options.key_age_limit_days,
-        review=review,
-    )
-    charts = render_charts(view.charts) if {"html", "pdf"} & set(formats) else None
-    jobs: list[tuple[str, str, Callable[[], bytes]]] = []
-    if charts is not None:
+    # The PDF is most of a report's time: its own process imports weasyprint now and lays the
+    # PDF out while this one draws the charts and writes the other files (audit.report.pdf).
+    pdf_worker = PdfWorker() if "pdf" in formats else None
+    try:
+        view = build_view(
+            snapshot,
+            snapshot_sha256,
+            result,
+            generated_at=options.generated_at,
+            key_age_limit_days=options.key_age_limit_days,
+            review=review,
+        )
+        charts = render_charts(view.charts) if {"html", "pdf"} & set(formats) else None
+        jobs: list[tuple[str, str, Callable[[], bytes]]] = []
+        if charts is not None:
+            jobs.append(("html", "report.html", lambda: render_html(view, charts, options)))
+            if pdf_worker is not None:
+                pdf_worker.send(render_pdf_html(view, charts, options))
+                jobs.append(("pdf", "report.pdf", pdf_worker.result))
+
+        # findings.csv and findings.json hold the same records: build them once.
+        @cache
+        def records() -> list[dict[str, Any]]:
+            return [finding_json(f) for f in view.findings]
+
         jobs += [
-            ("html", "report.html", lambda: render_html(view, charts, options)),
-            ("pdf", "report.pdf", lambda: render_pdf(view, charts, options)),
+            ("csv", "findings.csv", lambda: csv_files.findings_csv(records())),
+            ("csv", "credentials.csv", lambda: csv_files.credentials_csv(view)),
+            ("csv", "controls.csv", lambda: csv_files.controls_csv(view)),
+            ("json", "findings.json", lambda: findings_json(records())),
+            ("summary", "summary.json", lambda: json_files.summary_json(view)),
         ]
-
-    # findings.csv and findings.json hold the same records: build them once.
-    @cache
-    def records() -> list[dict[str, Any]]:
-        return [finding_json(f) for f in view.findings]
-
-    jobs += [
-        ("csv", "findings.csv", lambda: csv_files.findings_csv(records())),
-        ("csv", "credentials.csv", lambda: csv_files.credentials_csv(view)),
-        ("csv", "controls.csv", lambda: csv_files.controls_csv(view)),
-        ("json", "findings.json", lambda: findings_json(records())),
-        ("summary", "summary.json", lambda: json_files.summary_json(view)),
-    ]
-    wanted = {*formats, "summary"} if summary or "json" in formats else set(formats)
-    written = []
-    for fmt, name, render in jobs:
-        if fmt in wanted:
-            path = out_dir / name
-            atomic_write_bytes(path, render())
-            written.append(path)
-    return written
+        wanted = {*formats, "summary"} if summary or "json" in formats else set(formats)
+        todo = [job for job in jobs if job[0] in wanted]
+        # Written: the PDF once everything else but summary.json is (its worker was busy
+        # meanwhile), summary.json last. Listed: in the jobs' order.
+        paths = {name: out_dir / name for _fmt, name, _render in todo}
+        for _fmt, name, render in sorted(todo, key=lambda job: WRITE_LAST.get(job[0], 0)):
+            atomic_write_bytes(paths[name], render())
+        return [paths[name] for _fmt, name, _render in todo]
+    finally:
+        if pdf_worker is not None:
+            pdf_worker.close()

@@ -6,12 +6,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup
 
 import audit
 from audit.errors import AuditError
+
+if TYPE_CHECKING:
+    from audit.report.charts import Charts
 
 
 def templates_dir() -> Path:
@@ -48,6 +52,19 @@ def fmt_list(values: Iterable[str]) -> str:
 def asset(name: str) -> Markup:
     """A CSS/JS file of ours, inlined verbatim (it is our code, not AWS data)."""
     return Markup((templates_dir() / name).read_text(encoding="utf-8"))  # noqa: S704
+
+
+def chart_markup(charts: Charts) -> dict[str, Markup]:
+    """The charts for the HTML and PDF templates (here, not in charts.py: no matplotlib)."""
+    # The SVG is matplotlib's output from our own series; matplotlib escapes its text.
+    return {
+        "severity": Markup(charts.severity),  # noqa: S704
+        "frameworks": Markup(charts.frameworks),  # noqa: S704
+        "key_age": Markup(charts.key_age),  # noqa: S704
+        "mfa": Markup(charts.mfa),  # noqa: S704
+        "trend_posture": Markup(charts.trend_posture),  # noqa: S704
+        "trend_severity": Markup(charts.trend_severity),  # noqa: S704
+    }
 
 
 @cache
