@@ -132,3 +132,25 @@ def test_the_pdf_renderer_fetches_nothing(url: str) -> None:
 
     with pytest.raises(ValueError, match="disallowed protocol"):
         offline_fetcher().fetch(url)
+
+
+def test_the_pdf_worker_gives_the_bytes_of_an_in_process_render() -> None:
+    from audit.report.pdf import PdfWorker, draw_pdf, layout_pdf
+
+    html = "<html><head><title>t</title></head><body><h1>One</h1><p>two</p></body></html>"
+    worker = PdfWorker()
+    try:
+        worker.send(html)
+        assert worker.result() == draw_pdf(layout_pdf(html))
+    finally:
+        worker.close()
+
+
+def test_a_pdf_worker_that_dies_is_one_clear_error() -> None:
+    from audit.errors import AuditError
+    from audit.report.pdf import PdfWorker
+
+    worker = PdfWorker()
+    worker.close()  # as when the run fails or is interrupted before the PDF's HTML exists
+    with pytest.raises(AuditError, match=r"^PDF rendering failed: exit -9$"):
+        worker.result()
