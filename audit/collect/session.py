@@ -67,6 +67,7 @@ class Clients:
     options: CollectOptions
     home_region: str
     region_defaulted: bool = False  # nothing named a region: DEFAULT_REGION is a guess
+    allow_assume_role: bool = False  # sts:AssumeRole passes the guard (organization runs only)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
@@ -84,7 +85,7 @@ class Clients:
                 endpoint_url=self.endpoint_url,
                 config=_config(self.options.max_attempts),
             )
-            install_guard(client)
+            install_guard(client, allow_assume_role=self.allow_assume_role)
             client.meta.events.register("before-parse", _html_server_error_is_generic)
             self._cache[key] = client
         return self._cache[key]
@@ -118,8 +119,16 @@ def _check_endpoint(url: str) -> None:
         raise InputError(f"endpoint URL {url!r} is not a valid http(s) URL")
 
 
-def open_clients(options: CollectOptions, session: boto3.session.Session | None = None) -> Clients:
+def open_clients(
+    options: CollectOptions,
+    session: boto3.session.Session | None = None,
+    *,
+    allow_assume_role: bool = False,
+) -> Clients:
     """A session with credentials, or a one-line CollectionError saying why there is none.
+
+    ``allow_assume_role``: the guard lets sts:AssumeRole through, for an organization run
+    reading each member account through its reader role; off for every other run.
 
     Region names and the endpoint URL are checked first (InputError, exit 2): botocore would
     otherwise refuse them only when the client that needs them is made, mid-collection.
@@ -158,6 +167,7 @@ def open_clients(options: CollectOptions, session: boto3.session.Session | None 
         options=options,
         home_region=region,
         region_defaulted=not (options.region or chosen.region_name),
+        allow_assume_role=allow_assume_role,
     )
     if clients.endpoint_url:
         _check_endpoint(clients.endpoint_url)

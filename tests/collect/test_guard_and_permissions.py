@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore
 import pytest
 from moto import mock_aws
 from moto.iam.models import iam_backends
@@ -52,7 +53,7 @@ def test_mutating_call_is_refused_before_it_is_sent() -> None:
         ("ec2", "DescribeRegions", True),
         ("iam", "GenerateCredentialReport", True),
         ("sts", "GetCallerIdentity", True),
-        ("sts", "AssumeRole", True),
+        ("sts", "AssumeRole", False),  # only for an organization run (below)
         ("iam", "CreateUser", False),
         ("iam", "GenerateServiceLastAccessedDetails", False),
         ("iam", "UpdateAccessKey", False),
@@ -62,6 +63,98 @@ def test_mutating_call_is_refused_before_it_is_sent() -> None:
 )
 def test_read_only_rule(service: str, operation: str, allowed: bool) -> None:
     assert is_read_only(service, operation) is allowed
+
+
+def test_assume_role_is_an_organization_run_s_explicit_opt_in() -> None:
+    assert is_read_only("sts", "AssumeRole", assume_role=True)
+    assert not is_read_only("sts", "AssumeRoleWithSAML", assume_role=True)
+    assert not is_read_only("iam", "CreateUser", assume_role=True)
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("allow", [False, True])
+def test_assume_role_is_sent_only_when_the_session_opts_in(allow: bool) -> None:
+    with mock_aws():
+        session = boto3.session.Session()
+        sent: list[str] = []
+        session.events.register("before-send", lambda request, **_: sent.append(request.url))
+        clients = open_clients(CollectOptions(region="us-east-1"), session, allow_assume_role=allow)
+        sts = clients.client("sts")
+        role = f"arn:aws:iam::{ACCOUNT}:role/reader"
+        if allow:
+            assert sts.assume_role(RoleArn=role, RoleSessionName="audit")["Credentials"]
+            assert len(sent) == 1
+        else:
+            with pytest.raises(ReadOnlyViolation, match="refused sts:AssumeRole"):
+                sts.assume_role(RoleArn=role, RoleSessionName="audit")
+            assert sent == []
+        # The opt-in is AssumeRole only: a write is refused either way.
+        with pytest.raises(ReadOnlyViolation, match="refused iam:CreateUser"):
+            clients.iam().create_user(UserName="intruder")
+
+
+def _replaced_model(tmp_path: Path, service: str, operation: str, http: dict[str, str]) -> Path:
+    """An AWS_DATA_PATH folder whose model of ``service`` binds ``operation`` to ``http``."""
+    import gzip
+
+    import botocore.loaders
+
+    [shipped] = (Path(botocore.loaders.Loader.BUILTIN_DATA_PATH) / service).glob(
+        "*/service-2.json.gz"
+    )
+    model = json.loads(gzip.decompress(shipped.read_bytes()))
+    model["operations"][operation]["http"].update(http)
+    folder = tmp_path / "models" / service / shipped.parent.name
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps(model))
+    return tmp_path / "models"
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    ("service", "operation", "http", "why"),
+    [
+        # An allowed name bound to a DELETE: got through the name-only guard.
+        ("accessanalyzer", "ListAnalyzers", {"method": "DELETE"}, "HTTP DELETE"),
+        # An allowed name bound to CreateAnalyzer's route: a write under a read's name.
+        (
+            "accessanalyzer",
+            "ListAnalyzers",
+            {"method": "PUT", "requestUri": "/analyzer"},
+            "HTTP PUT",
+        ),
+        (
+            "accessanalyzer",
+            "ListAnalyzers",
+            {"method": "POST", "requestUri": "/analyzer"},
+            "not botocore's own (POST /analyzer instead of GET /analyzer)",
+        ),
+        ("iam", "ListUsers", {"method": "PATCH"}, "HTTP PATCH"),
+    ],
+)
+def test_a_replaced_service_model_cannot_smuggle_a_write(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    service: str,
+    operation: str,
+    http: dict[str, str],
+    why: str,
+) -> None:
+    monkeypatch.setenv("AWS_DATA_PATH", str(_replaced_model(tmp_path, service, operation, http)))
+    with mock_aws():
+        session = boto3.session.Session()
+        sent: list[str] = []
+        session.events.register("before-send", lambda request, **_: sent.append(request.url))
+        client = open_clients(CollectOptions(region="us-east-1"), session).client(service)
+        assert (
+            client.meta.service_model.operation_model(operation).http["method"] == (http["method"])
+        )
+        with pytest.raises(ReadOnlyViolation) as refused:
+            getattr(client, botocore.xform_name(operation))()
+    assert sent == []
+    prefix = client.meta.service_model.endpoint_prefix
+    assert str(refused.value).startswith(f"refused {prefix}:{operation}: ")
+    assert why in str(refused.value)
 
 
 @pytest.mark.usefixtures("moto_account")
