@@ -96,7 +96,12 @@ def _binding_problem(model: Any) -> str | None:
 def _refuse(model: Any, allow_assume_role: bool) -> None:
     service = model.service_model.endpoint_prefix
     if not is_read_only(service, model.name, assume_role=allow_assume_role):
-        assume = "/AssumeRole (organization runs)" if allow_assume_role else ""
+        assume = (
+            "/AssumeRole"
+            if allow_assume_role
+            else " (sts:AssumeRole only when an organization run opens its clients with "
+            "allow_assume_role=True)"
+        )
         raise ReadOnlyViolation(
             f"refused {service}:{model.name}: iam-audit is read-only and sends only "
             f"List*, Get*, Describe*, GenerateCredentialReport and sts:GetCallerIdentity{assume}"
