@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from audit.findings import AuditResult, Finding, Severity, Status
-from audit.rules.controls import framework_of
+from audit.rules.controls import control_title, framework_of
 from audit.rules.registry import REGISTRY, RuleMeta
 
 # How much one failing resource of each severity weighs in the posture and risk scores.
@@ -39,6 +39,7 @@ class ControlScore:
     resources_judged: int  # pass + fail + suppressed results of its rules
     resources_failing: int
     reason: str = ""  # why not assessed
+    title: str = ""  # the benchmark's title of the control (audit.rules.controls)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def _control_verdict(control: str, rule_ids: list[str], findings: list[Finding])
         resources_judged=len(judged),
         resources_failing=len(failing),
         reason=reason,
+        title=control_title(control),
     )
 
 

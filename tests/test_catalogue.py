@@ -1,4 +1,4 @@
-"""Meta-tests on the rules catalogue: ids, metadata, controls (issue 4 and controls.md)."""
+"""Meta-tests on the rules catalogue: ids, metadata, controls (issue 4, docs/controls.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from audit.engine import evaluate
 from audit.findings import Severity, Status
 from audit.model import ALL_PARTS
 from audit.rules import all_rules
-from audit.rules.controls import CIS_VERSIONS, SECURITY_HUB, framework_of
+from audit.rules.controls import (
+    CIS_RECOMMENDATIONS,
+    CIS_VERSIONS,
+    SECURITY_HUB,
+    SECURITY_HUB_TITLES,
+    control_title,
+    framework_of,
+)
 from audit.rules.registry import Rule
 from tests.fixtures.review_snapshots import T2, after
 from tests.fixtures.snapshots import SYNTHETIC_AT, T0, snapshot, synthetic_snapshot, without
@@ -35,7 +42,7 @@ ISSUE_4_IDS = {
     "policy-privilege-escalation",
 }  # fmt: skip
 
-# controls.md, row by row: (v3.0, v4.0.1, v5.0, v6.0) and the Security Hub numbers.
+# docs/controls.md, row by row: (v3.0, v4.0.1, v5.0, v6.0) and the Security Hub numbers.
 CIS_TOPICS = {
     "root-access-key": (("1.4", "1.4", "1.3", "2.3"), (4,)),
     "root-mfa": (("1.5", "1.5", "1.4", "2.4"), (9,)),
@@ -197,3 +204,29 @@ def test_nothing_to_judge_names_the_resource_kind() -> None:
     assert by_id["server-certificate-expired"].message == (
         "No applicable resources (server certificates) in this account."
     )
+
+
+KEY_ROTATION = "Ensure access keys are rotated every 90 days or less"
+
+
+def test_controls_carry_titles_per_version() -> None:
+    for control in ("CIS v3.0 1.14", "CIS v4.0.1 1.14", "CIS v5.0 1.13", "CIS v6.0 2.13"):
+        assert control_title(control) == KEY_ROTATION
+    assert control_title("CIS v6.0 2.3") == "Ensure no 'root' user account access key exists"
+    assert control_title("AWS Security Hub IAM.3") == (
+        "IAM users' access keys should be rotated every 90 days or less"
+    )
+    assert control_title("CIS v6.0 9.99") == ""  # unknown: no invented title
+
+
+@pytest.mark.parametrize("rule", catalogue(), ids=lambda r: r.meta.id)
+def test_every_control_a_rule_names_has_a_title(rule: Rule) -> None:
+    assert [c for c in rule.meta.controls if not control_title(c)] == []
+
+
+def test_docs_list_the_same_controls_and_titles() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "controls.md").read_text(encoding="utf-8")
+    for numbers, title in CIS_RECOMMENDATIONS:
+        assert f"| {' | '.join(numbers)} | {title} |" in docs
+    for number, title in SECURITY_HUB_TITLES.items():
+        assert f"| IAM.{number} | {title} |" in docs

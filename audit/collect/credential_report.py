@@ -7,7 +7,7 @@ blank ``access_key_1_active`` as "no active key". ``N/A``, ``no_information`` an
 ``not_supported`` become ``None`` and the sentinel is kept in ``CredentialRow.sentinels`` so
 rules can tell "never used" from "unknown". A cell a short line lacks, or a date after the
 report was received, is recorded in ``CredentialRow.unreadable``: rules that read that column
-report the user as not assessed.
+report the user as not assessed. The format and its sentinels: docs/credential-report.md.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def _combo(*actions: str) -> EscalationMethod:
     return EscalationMethod(" + ".join(actions), actions)
 
 
-# Rhino Security Labs' classic list (shared/reference/controls.md).
+# Rhino Security Labs' classic list (docs/controls.md, "Privilege-escalation methods").
 ESCALATION_METHODS: tuple[EscalationMethod, ...] = (
     _single("iam:CreatePolicyVersion"),
     _single("iam:SetDefaultPolicyVersion"),

@@ -27,6 +27,7 @@ CONTROLS_COLUMNS = (
     "resources_judged",
     "resources_failing",
     "not_assessed_reason",
+    "title",  # the benchmark's title of the control (appended: columns are never reordered)
 )
 
 
@@ -107,6 +108,7 @@ def controls_csv(view: ReportView) -> bytes:
             c.resources_judged,
             c.resources_failing,
             c.reason,
+            c.title,
         ]
         for fw in view.frameworks
         for c in fw.controls

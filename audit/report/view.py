@@ -142,6 +142,8 @@ class CrosswalkRow:
     judged: int
     reason: str
     ids: tuple[str, ...]  # per framework (ReportView.frameworks order): "1.13", "IAM.3" or ""
+    # The benchmark's wording, from the first framework with an id on this row (CIS if any).
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -281,12 +283,20 @@ def _crosswalk(frameworks: tuple[FrameworkScore, ...]) -> tuple[CrosswalkRow, ..
     does not change, so v3.0 to v6.0 and Security Hub fit on one row."""
     rows: dict[tuple[str, ...], list[list[str]]] = {}
     verdict: dict[tuple[str, ...], ControlScore] = {}
+    titles: dict[tuple[str, ...], list[str]] = {}
     for i, fw in enumerate(frameworks):
         for c in fw.controls:
             key = tuple(sorted(c.rule_ids))
             cells = rows.setdefault(key, [[] for _ in frameworks])
             cells[i].append(c.control.removeprefix(fw.framework).strip())
             verdict.setdefault(key, c)
+            named = titles.setdefault(key, [])
+            if (
+                c.title
+                and c.title not in named
+                and (not named or verdict[key].framework == fw.framework)
+            ):
+                named.append(c.title)
     out = [
         CrosswalkRow(
             rule_ids=key,
@@ -295,6 +305,7 @@ def _crosswalk(frameworks: tuple[FrameworkScore, ...]) -> tuple[CrosswalkRow, ..
             judged=verdict[key].resources_judged,
             reason=verdict[key].reason,
             ids=tuple(", ".join(cell) for cell in cells),
+            title="; ".join(titles[key]),
         )
         for key, cells in rows.items()
     ]

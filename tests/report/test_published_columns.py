@@ -66,6 +66,7 @@ CONTROLS = [
     "resources_judged",
     "resources_failing",
     "not_assessed_reason",
+    "title",
 ]
 SUMMARY = [
     "account_id",

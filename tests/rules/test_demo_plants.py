@@ -11,7 +11,7 @@ from audit.engine import evaluate
 from audit.findings import AuditResult, Status
 from audit.rules.catalogue import catalogue
 
-# What moto 5.2 cannot represent, and why (shared/reference/moto-and-tooling.md).
+# What moto 5.2 cannot represent, and why (docs/moto.md).
 NOT_REPRESENTABLE = {
     # moto's credential report has no <root_account> row, so root usage is unknown.
     "root-recent-use": Status.NOT_ASSESSED,
