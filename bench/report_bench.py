@@ -47,10 +47,16 @@ def _load() -> float:
 
 
 def _timed(label: str, fn: Callable[[], Any], times: dict[str, float]) -> Any:
-    start = time.perf_counter()
+    """Run fn; record its wall time under ``label`` and its CPU time under ``label (CPU)``."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     value = fn()
     times[label] = time.perf_counter() - start
-    print(f"  {label:<22} {times[label]:7.2f} s   peak RSS {_peak_mb():7.0f} MB", flush=True)
+    times[f"{label} (CPU)"] = time.process_time() - cpu_start
+    print(
+        f"  {label:<22} {times[label]:7.2f} s   CPU {times[f'{label} (CPU)']:6.2f} s   "
+        f"peak RSS {_peak_mb():7.0f} MB",
+        flush=True,
+    )
     return value
 
 
@@ -148,11 +154,17 @@ def run_cli(out: Path) -> dict[str, float]:
 
 
 def _median_table(users: int, runs: list[dict[str, float]]) -> None:
-    print(f"{users:,} users: median of {len(runs)} run(s) [min - max]")
+    print(f"{users:,} users: median of {len(runs)} run(s), wall and CPU seconds [wall min - max]")
     for label in runs[0]:
-        values = sorted(r[label] for r in runs)
+        if label.endswith(" (CPU)"):
+            continue
+        walls = sorted(r[label] for r in runs)
+        cpu = ""
+        if f"{label} (CPU)" in runs[0]:
+            cpu = f"{statistics.median(r[f'{label} (CPU)'] for r in runs):7.2f}"
         print(
-            f"  {label:<22} {statistics.median(values):7.2f}   [{values[0]:.2f} - {values[-1]:.2f}]"
+            f"  {label:<22} {statistics.median(walls):7.2f} {cpu:>7}   "
+            f"[{walls[0]:.2f} - {walls[-1]:.2f}]"
         )
 
 
