@@ -14,6 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from audit.model_sso import (
+    PART_IDENTITY_CENTER,
+    PART_IDENTITY_CENTER_BOUNDARIES,
+    PART_IDENTITY_STORE,
+    IdentityCenter,
+)
+
 SCHEMA_VERSION = 1
 
 # The parts of a snapshot. Rules declare the parts they need; when a part could not be
@@ -45,6 +52,9 @@ ALL_PARTS = (
     PART_IDENTITY_PROVIDERS,
     PART_ACCESS_ANALYZER,
     PART_ACCOUNT_ALIASES,
+    PART_IDENTITY_CENTER,
+    PART_IDENTITY_STORE,
+    PART_IDENTITY_CENTER_BOUNDARIES,
 )
 
 
@@ -339,6 +349,9 @@ class Snapshot:
     # The account's place in its organization (issue 9): None in a single-account run; set by
     # audit.org_context.attach_organization from an organization snapshot.
     organization: model_org.AccountOrgContext | None = None
+    # IAM Identity Center (audit/model_sso.py); None: no instance in this account, or not
+    # collected (the outcomes of PART_IDENTITY_CENTER say which).
+    identity_center: IdentityCenter | None = None
 
     def part_gaps(self, part: str) -> tuple[ApiOutcome, ...]:
         """Outcomes that keep ``part`` from being complete (empty when it is complete).

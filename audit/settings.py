@@ -16,6 +16,7 @@ class Thresholds:
     password_reuse_prevention: int = 24  # CIS 1.9 / v5.0 1.8
     password_max_age_days: int = 90  # Security Hub IAM.17
     server_certificate_expiry_days: int = 0  # expired now; >0 warns that many days ahead
+    sso_session_max_hours: int = 8  # Identity Center permission set session (sso-long-session)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,14 @@ ISSUE_4_IDS = {
     "user-effective-admin", "admin-without-mfa", "user-privilege-escalation",
     "policy-privilege-escalation",
 }  # fmt: skip
+# Issue 10 (IAM Identity Center): the fixed ids, plus sso-customer-policy-missing (chosen here).
+ISSUE_10_IDS = {
+    "sso-admin-permission-set", "sso-direct-user-assignment",
+    "sso-permission-set-inline-wildcard", "sso-long-session", "sso-permission-set-escalation",
+    "sso-group-empty", "sso-assignment-to-missing-principal",
+    "sso-permission-set-not-provisioned", "sso-customer-policy-missing",
+}  # fmt: skip
+CATALOGUE_IDS = ISSUE_4_IDS | ISSUE_10_IDS
 
 # docs/controls.md, row by row: (v3.0, v4.0.1, v5.0, v6.0) and the Security Hub numbers.
 CIS_TOPICS = {
@@ -81,6 +89,8 @@ STATED_SEVERITY = {
     "identity-federation": Severity.INFO,
     "admin-without-mfa": Severity.CRITICAL,
     "policy-full-admin": Severity.HIGH,
+    "sso-admin-permission-set": Severity.MEDIUM,
+    "sso-direct-user-assignment": Severity.LOW,
 }
 
 
@@ -91,7 +101,7 @@ def catalogue() -> list[Rule]:
 def test_ids_are_unique_and_exactly_issue_4() -> None:
     ids = [r.meta.id for r in catalogue()]
     assert len(ids) == len(set(ids))
-    assert set(ids) == ISSUE_4_IDS
+    assert set(ids) == CATALOGUE_IDS
 
 
 @pytest.mark.parametrize("rule", catalogue(), ids=lambda r: r.meta.id)
@@ -134,7 +144,7 @@ def test_hub_only_and_beyond_benchmarks() -> None:
     for rule_id, hub in HUB_ONLY.items():
         assert set(metas[rule_id].controls) == {f"{SECURITY_HUB} IAM.{n}" for n in hub}
     mapped = set(CIS_TOPICS) | set(HUB_ONLY)
-    assert {i for i, m in metas.items() if m.beyond_benchmarks} == ISSUE_4_IDS - mapped
+    assert {i for i, m in metas.items() if m.beyond_benchmarks} == CATALOGUE_IDS - mapped
 
 
 def test_stated_severities() -> None:

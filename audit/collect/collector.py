@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from audit import __version__
-from audit.collect import access_analyzer, account, authorization, credential_report_api
+from audit.collect import (
+    access_analyzer,
+    account,
+    authorization,
+    credential_report_api,
+    identity_center,
+)
 from audit.collect.options import CollectOptions
 from audit.collect.progress import progress
 from audit.collect.session import caller_identity, open_clients
@@ -27,6 +33,7 @@ DECLARED_ACTIONS: dict[str, tuple[str, ...]] = {
     "credential_report": credential_report_api.ACTIONS,
     "account": account.ACTIONS,
     "access_analyzer": access_analyzer.ACTIONS,
+    "identity_center": identity_center.ACTIONS,
 }
 
 
@@ -39,7 +46,7 @@ def collect_snapshot(
     collected_at = datetime.now(UTC)
     outcomes: list[ApiOutcome] = []
     fields: dict[str, Any] = {}
-    steps = 2 + len(account.CALLS) + 1
+    steps = 2 + len(account.CALLS) + 2
     with progress(steps, quiet=options.quiet) as announce:
         announce("users, groups, roles and policies")
         details, outcome = authorization.collect(clients)
@@ -67,6 +74,11 @@ def collect_snapshot(
         analyzers, analyzer_outcomes = access_analyzer.collect(clients)
         outcomes.extend(analyzer_outcomes)
         fields["access_analyzers"] = analyzers
+
+        announce("IAM Identity Center")
+        center, center_outcomes = identity_center.collect(clients, identity.account_id)
+        outcomes.extend(center_outcomes)
+        fields["identity_center"] = center
 
     regions = tuple(sorted({o.region for o in analyzer_outcomes if o.region}))
     meta = SnapshotMeta(

@@ -24,6 +24,7 @@ from moto.iam.models import AccessKeyLastUsed, iam_backends
 from moto.moto_api._internal import mock_random
 
 from audit.collect import CollectOptions, collect_snapshot
+from audit.collect.demo_identity_center import plant_identity_center
 from audit.model import Snapshot
 
 DEMO_REGION = "us-east-1"
@@ -223,6 +224,8 @@ def plant_demo_account(now: datetime) -> None:
     p.access_key("legacy-backup", created_days_ago=300, used_days_ago=None)
     p.access_key("legacy-backup", created_days_ago=200, used_days_ago=150, active=False)
     _plant_catalogue_problems(p)
+    # The people who sign in through IAM Identity Center (the sso-* rules).
+    plant_identity_center((DEMO_ACCOUNT_ID,), DEMO_REGION)
 
 
 def _plant_catalogue_problems(p: _Planter) -> None:

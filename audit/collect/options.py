@@ -14,4 +14,6 @@ class CollectOptions:
     analyzer_regions: tuple[str, ...] | None = None
     max_attempts: int = 10  # botocore adaptive retry mode, attempts per call
     report_wait_seconds: float = 120.0  # bound on polling the credential report
+    # Where the IAM Identity Center instance lives (sso-admin is regional); None: home region.
+    sso_region: str | None = None
     quiet: bool = False  # progress display on stderr off

@@ -10,6 +10,7 @@ from audit.rules import (
     credentials,
     effective_access,
     groups,
+    identity_center,
     managed_policies,
     password,
     policies,
@@ -29,6 +30,7 @@ THEMES: tuple[ModuleType, ...] = (
     roles,
     account,
     effective_access,
+    identity_center,
 )
 
 

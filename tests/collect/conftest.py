@@ -97,10 +97,45 @@ def plant(iam: Any) -> None:
     )
 
 
+def plant_identity_center(endpoint_url: str | None = None) -> None:
+    """One permission set assigned to a group with one member: every sso-admin and
+    identitystore call of the collector has something to read."""
+    sso = boto3.client("sso-admin", region_name=REGION, endpoint_url=endpoint_url)
+    store = boto3.client("identitystore", region_name=REGION, endpoint_url=endpoint_url)
+    instance = sso.list_instances()["Instances"][0]
+    ids = {"InstanceArn": instance["InstanceArn"]}
+    arn = sso.create_permission_set(**ids, Name="Readers", SessionDuration="PT2H")["PermissionSet"][
+        "PermissionSetArn"
+    ]
+    sso.put_inline_policy_to_permission_set(
+        **ids, PermissionSetArn=arn, InlinePolicy=json.dumps(DOC)
+    )
+    store_id = instance["IdentityStoreId"]
+    group = store.create_group(IdentityStoreId=store_id, DisplayName="readers")["GroupId"]
+    user = store.create_user(
+        IdentityStoreId=store_id,
+        UserName="alice",
+        DisplayName="Alice",
+        Name={"GivenName": "Alice", "FamilyName": "A"},
+    )["UserId"]
+    store.create_group_membership(
+        IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": user}
+    )
+    sso.create_account_assignment(
+        **ids,
+        TargetId=ACCOUNT,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=arn,
+        PrincipalType="GROUP",
+        PrincipalId=group,
+    )
+
+
 @pytest.fixture
 def moto_account(aws_env: None) -> Iterator[None]:
     with mock_aws():
         plant(boto3.client("iam", region_name=REGION))
+        plant_identity_center()
         yield
 
 
@@ -130,9 +165,10 @@ class _Raw(io.BytesIO):
 
 
 def error_body(service: str, code: str, message: str) -> tuple[dict[str, str], bytes]:
-    if service == "accessanalyzer":  # restJson1
+    if service in ("accessanalyzer", "sso-admin", "identitystore"):  # restJson1, awsJson1_1
+        # restJson reads the code from the header, awsJson from "__type" in the body.
         return {"x-amzn-ErrorType": code, "content-type": "application/json"}, json.dumps(
-            {"message": message}
+            {"__type": code, "message": message}
         ).encode()
     if service == "ec2":
         body = (

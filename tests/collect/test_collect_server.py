@@ -69,8 +69,10 @@ def test_collect_over_http(endpoint: str) -> None:
     assert all(o.message.startswith("not asked: ") for o in analyzer[1:])
     assert sum(o.calls for o in analyzer) == 1
     assert sum(o.retries for o in analyzer) == MAX_ATTEMPTS - 1
-    # A constant handful: sts, GAAD, generate + get report, 7 account APIs, regions, 1 analyzer
-    assert len(requests) == 12 + MAX_ATTEMPTS
+    # A constant handful: sts, GAAD, generate + get report, 7 account APIs, regions, 1 analyzer;
+    # Identity Center with no permission set: instances, sets, provisioning (current and
+    # outdated) in the owner account, users, groups.
+    assert len(requests) == 12 + MAX_ATTEMPTS + 6
     assert elapsed < 20
 
 
