@@ -12,7 +12,7 @@ import pytest
 from audit.cli import main
 from audit.snapshot_io import write_snapshot
 from tests.fixtures.snapshots import ADMIN, allow, deny, doc, group, policy, snapshot, user
-from tests.test_catalogue import ISSUE_4_IDS
+from tests.test_catalogue import CATALOGUE_IDS
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -89,7 +89,7 @@ def test_rules_formats(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "rules", "--format", "json")
     assert code == 0
     records = json.loads(out)
-    assert {r["id"] for r in records} == ISSUE_4_IDS
+    assert {r["id"] for r in records} == CATALOGUE_IDS
     by_id = {r["id"]: r for r in records}
     assert by_id["access-key-rotation"]["controls"][2] == "CIS v5.0 1.13"
     assert by_id["group-empty"]["controls"] == ["beyond the benchmarks"]
