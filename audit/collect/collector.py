@@ -76,7 +76,9 @@ def collect_snapshot(
         fields["access_analyzers"] = analyzers
 
         announce("IAM Identity Center")
-        center, center_outcomes = identity_center.collect(clients, identity.account_id)
+        center, center_outcomes = identity_center.collect(
+            clients, identity.account_id, options.sso_accounts
+        )
         outcomes.extend(center_outcomes)
         fields["identity_center"] = center
 

@@ -16,4 +16,7 @@ class CollectOptions:
     report_wait_seconds: float = 120.0  # bound on polling the credential report
     # Where the IAM Identity Center instance lives (sso-admin is regional); None: home region.
     sso_region: str | None = None
+    # Accounts whose Identity Center assignments are listed even where no permission set is
+    # provisioned: an organization run passes its members (the owner account always counts).
+    sso_accounts: tuple[str, ...] = ()
     quiet: bool = False  # progress display on stderr off

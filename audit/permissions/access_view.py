@@ -11,11 +11,12 @@ users are judged with (audit/permissions/evaluate.py, escalation.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from audit.model import PART_AUTHORIZATION, ManagedPolicy, Snapshot
+from audit.model_org import ScpChain
 from audit.model_sso import (
     PRINCIPAL_GROUP,
     PRINCIPAL_USER,
@@ -30,8 +31,10 @@ from audit.permissions.evaluate import (
     Access,
     EffectivePermissions,
     PolicySource,
+    Verdict,
     admin_access,
 )
+from audit.permissions.scp import scp_verdict
 from audit.permissions.statements import parse_document
 
 DIRECT = "direct"
@@ -49,6 +52,9 @@ _KNOWN_AWS_DOCUMENTS: Mapping[str, Mapping[str, Any]] = {
 # account id -> that account's managed policies; an account missing from the mapping was not
 # collected in this run, so its customer managed policies cannot be resolved.
 AccountPolicies = Mapping[str, Sequence[ManagedPolicy]]
+# account id -> the SCPs from the root down to it (audit/org_context.py scp_chain); an account
+# missing from the mapping is judged without SCPs (a single-account run knows only its own).
+AccountScps = Mapping[str, ScpChain]
 
 
 def account_policies(snapshot: Snapshot) -> dict[str, Sequence[ManagedPolicy]]:
@@ -56,6 +62,12 @@ def account_policies(snapshot: Snapshot) -> dict[str, Sequence[ManagedPolicy]]:
     if not snapshot.has_part(PART_AUTHORIZATION):
         return {}
     return {snapshot.meta.account_id: snapshot.policies}
+
+
+def account_scps(snapshot: Snapshot) -> dict[str, ScpChain]:
+    """The SCPs the snapshot knows: its own account's, once an organization is attached."""
+    org = snapshot.organization
+    return {org.account_id: org.scps} if org is not None else {}
 
 
 def _aws_policy_name(arn: str) -> str:
@@ -85,14 +97,35 @@ class SetInAccount:
     missing_policies: tuple[CustomerPolicyRef, ...] = ()
     # Why the account's customer managed policies could not be looked at ("" when they were).
     not_collected: str = ""
+    scps: ScpChain | None = None  # None: no SCPs known for the account
 
     @cached_property
     def admin(self) -> Access:
-        return admin_access(self.perms)
+        """``*`` on ``*`` from the set's policies, then capped by the account's SCPs."""
+        found = admin_access(self.perms)
+        if not found.granted or self.scps is None:
+            return found
+        scp = scp_verdict(self.scps, "*")
+        if scp.allowed is False:
+            note = f"capped by SCPs: {scp.reason}"
+            return replace(found, verdict=Verdict.NOT_GRANTED, notes=(*found.notes, note))
+        if scp.allowed is None:
+            note = f"SCPs may cap it: {scp.reason}"
+            return replace(found, verdict=Verdict.CONDITIONAL, notes=(*found.notes, note))
+        return found
 
     @cached_property
     def escalations(self) -> tuple[Escalation, ...]:
-        return escalations(self.perms)
+        """Methods whose every action the account's SCPs let through (or may: unknown)."""
+        found = escalations(self.perms)
+        if self.scps is None:
+            return found
+        chain = self.scps
+        return tuple(
+            e
+            for e in found
+            if all(scp_verdict(chain, a).allowed is not False for a in e.method.actions)
+        )
 
     @property
     def is_admin(self) -> bool:
@@ -128,6 +161,7 @@ def set_in_account(
     account_id: str,
     policies: AccountPolicies,
     aws_policies: Mapping[str, ManagedPolicy],
+    scps: AccountScps | None = None,
 ) -> SetInAccount:
     """The set's effective policy in ``account_id``."""
     prefix = f"via permission set {ps.name} -> "
@@ -166,7 +200,8 @@ def set_in_account(
         unresolved=tuple(unresolved),
         missing_boundary=missing_boundary,
     )
-    return SetInAccount(ps, account_id, perms, tuple(missing), not_collected)
+    chain = (scps or {}).get(account_id)
+    return SetInAccount(ps, account_id, perms, tuple(missing), not_collected, chain)
 
 
 def _boundary(
@@ -243,29 +278,34 @@ def _aws_policies(snapshot: Snapshot, policies: AccountPolicies) -> dict[str, Ma
 
 
 def set_verdicts(
-    snapshot: Snapshot, policies: AccountPolicies | None = None
+    snapshot: Snapshot, policies: AccountPolicies | None = None, scps: AccountScps | None = None
 ) -> dict[tuple[str, str], SetInAccount]:
-    """Every permission set in every account it applies to."""
+    """Every permission set in every account it applies to.
+
+    ``policies`` and ``scps`` default to what the snapshot knows (its own account); an
+    organization run passes every member's managed policies and SCP chain.
+    """
     center = snapshot.identity_center
     if center is None:
         return {}
     known = account_policies(snapshot) if policies is None else policies
+    chains = account_scps(snapshot) if scps is None else scps
     aws = _aws_policies(snapshot, known)
     return {
-        (ps.arn, account): set_in_account(ps, account, known, aws)
+        (ps.arn, account): set_in_account(ps, account, known, aws, chains)
         for ps in center.permission_sets
         for account in target_accounts(center, ps)
     }
 
 
 def build_access_view(
-    snapshot: Snapshot, policies: AccountPolicies | None = None
+    snapshot: Snapshot, policies: AccountPolicies | None = None, scps: AccountScps | None = None
 ) -> AccessView | None:
     """None when the snapshot holds no Identity Center instance."""
     center = snapshot.identity_center
     if center is None:
         return None
-    sets = set_verdicts(snapshot, policies)
+    sets = set_verdicts(snapshot, policies, scps)
     users = center.user_by_id()
     groups = center.group_by_id()
     members = center.members_of()

@@ -126,3 +126,21 @@ def test_over_http_the_missing_boundary_api_is_not_supported(endpoint: str) -> N
     assert snap.identity_center is not None
     (solo,) = snap.identity_center.permission_sets
     assert solo.name == "Solo" and solo.boundary_unknown
+
+
+def test_member_accounts_widen_where_assignments_are_listed(planted: PlantedCenter) -> None:
+    sso = boto3.client("sso-admin", region_name=REGION)
+    sso.create_account_assignment(
+        InstanceArn=planted.instance_arn,
+        TargetId="222222222222",
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=planted.permission_sets["ReadOnly"],
+        PrincipalType="USER",
+        PrincipalId=planted.users["ben.okafor"],
+    )
+    # Not provisioned there (moto provisions only to the caller): unseen without the list.
+    alone = collect().identity_center
+    assert alone is not None and "222222222222" not in {a.account_id for a in alone.assignments}
+    wide = collect(sso_accounts=("222222222222",)).identity_center
+    assert wide is not None and wide.accounts_listed == (ACCOUNT, "222222222222")
+    assert "222222222222" in {a.account_id for a in wide.assignments}

@@ -1,0 +1,69 @@
+"""`explain` for an Identity Center person: accounts, groups, permission sets, admin, escalation."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.errors import InputError
+from audit.explain_sso import explain_person, is_person
+from audit.model import Snapshot
+from tests.fixtures.credential_reports import ACCOUNT_ID
+from tests.fixtures.identity_center import (
+    ADMIN_ARN,
+    admin_policy,
+    center,
+    person,
+    pset,
+    sso_snapshot,
+    team,
+    to_group,
+    to_user,
+)
+from tests.rules.builders import allow, doc, snapshot
+
+ADMIN = pset("Admin", managed=(ADMIN_ARN,), session="PT2H")
+ESCALATE = pset("Escalate", inline=doc(allow(["iam:PassRole", "ec2:RunInstances"])))
+OTHER = "222222222222"
+
+
+def _snap() -> Snapshot:
+    c = center(
+        sets=(ADMIN, ESCALATE),
+        users=(person("ana", "Ana@Example.com"), person("ben")),
+        groups=(team("admins"), team("devs")),
+        members={"admins": ("ana",), "devs": ("ana", "ben")},
+        assignments=(
+            to_group(ADMIN, "admins"),
+            to_group(ESCALATE, "devs", OTHER),
+            to_user(ESCALATE, "ana", OTHER),
+        ),
+    )
+    return sso_snapshot(c, policies=(admin_policy(),))
+
+
+def test_every_account_with_path_admin_and_escalation() -> None:
+    lines = explain_person(_snap(), "ana").splitlines()
+    assert lines[0] == "Identity Center user ana (Ana, Ana@Example.com)"
+    assert "Groups: admins, devs" in lines
+    assert f"Reaches 2 account(s) through 2 permission set(s); admin in 1: {ACCOUNT_ID}" in lines
+    at = lines.index(f"Account {ACCOUNT_ID}")
+    assert lines[at + 1] == "  Admin via group admins  [ADMIN]  (session 2 h)"
+    assert lines[at + 2].startswith("    admin: * on * via permission set Admin -> AWS managed")
+    other = lines.index(f"Account {OTHER}")
+    assert lines[other + 1] == (
+        "  Escalate via group devs, direct assignment  [CAN ESCALATE]  (session 1 h)"
+    )
+    assert "    escalation: iam:PassRole + ec2:RunInstances" in lines
+
+
+def test_found_by_email_without_case() -> None:
+    assert explain_person(_snap(), "ana@example.COM").startswith("Identity Center user ana ")
+    assert is_person(_snap(), "BEN")
+    assert not is_person(_snap(), "nobody")
+
+
+def test_unknown_person_and_no_center_are_one_line_errors() -> None:
+    with pytest.raises(InputError, match="no Identity Center user 'zed'"):
+        explain_person(_snap(), "zed")
+    with pytest.raises(InputError, match="no Identity Center data in the snapshot"):
+        explain_person(snapshot(), "ana")
