@@ -4,7 +4,8 @@ Starts moto's ThreadedMotoServer on 127.0.0.1, plants P permission sets, U users
 (each group assigned every set in every account), then runs the real Identity Center collector
 over HTTP and prints the requests sent (a botocore ``before-send`` hook), the requests the
 README's formula predicts, and the seconds. moto provisions a set only to the calling account,
-so the other A-1 accounts are passed as member accounts (what an organization run does).
+so the other A-1 accounts are passed as member accounts (what an organization run does), and
+lacks GetPermissionsBoundaryForPermissionSet, which is patched in to answer "no boundary".
 
     .venv/bin/python bench/identity_center_bench.py
     .venv/bin/python bench/identity_center_bench.py --cases 10x5x1000,50x20x100
@@ -122,6 +123,12 @@ def main() -> None:
         os.environ.pop(key, None)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
+    from moto.ssoadmin.responses import SSOAdminResponse
+
+    # moto lacks GetPermissionsBoundaryForPermissionSet (the collector would then ask it once,
+    # not once per set): answer as AWS does for a set without a boundary, so the requests
+    # counted are the ones an AWS account costs. The server runs in this process.
+    SSOAdminResponse.get_permissions_boundary_for_permission_set = lambda _self: "{}"  # type: ignore[attr-defined]
 
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -7,9 +7,7 @@ from audit.permissions.access_view import DIRECT, build_access_view, set_verdict
 from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.fixtures.identity_center import (
     ADMIN_ARN,
-    admin_policy,
     center,
-    customer_policy,
     person,
     pset,
     sso_snapshot,
@@ -17,7 +15,7 @@ from tests.fixtures.identity_center import (
     to_group,
     to_user,
 )
-from tests.rules.builders import allow, deny, doc
+from tests.fixtures.snapshots import allow, deny, doc, policy
 from tests.rules.org_builders import PROD_ACCOUNT, PROD_OU, SANDBOX_ACCOUNT, org_snapshot, scp
 
 ADMIN = pset("Admin", managed=(ADMIN_ARN,))
@@ -33,7 +31,7 @@ def test_rows_follow_groups_and_direct_assignments() -> None:
         members={"admins": ("ana", "ben")},
         assignments=(to_group(ADMIN, "admins"), to_user(READ, "ben"), to_user(READ, "gone")),
     )
-    view = build_access_view(sso_snapshot(c, policies=(admin_policy(),)))
+    view = build_access_view(sso_snapshot(c))
     assert view is not None
     rows = [(r.user.user_name, r.via, r.permission_set.name, r.account_id) for r in view.rows]
     assert rows == [
@@ -48,8 +46,8 @@ def test_rows_follow_groups_and_direct_assignments() -> None:
 
 def test_customer_policy_is_read_in_the_target_account() -> None:
     refs = pset("Refs", customer=("Ops",), provisioned=(ACCOUNT_ID, "222222222222"))
-    mine = customer_policy("Ops", doc(allow("*")))
-    theirs = customer_policy("Ops", doc(allow("s3:GetObject")), account="222222222222")
+    mine = policy("Ops", doc(allow("*")))
+    theirs = policy("Ops", doc(allow("s3:GetObject")), account_id="222222222222")
     snap = sso_snapshot(center(sets=(refs,)), policies=(mine,))
     verdicts = set_verdicts(snap, {ACCOUNT_ID: [mine], "222222222222": [theirs]})
     assert verdicts[(refs.arn, ACCOUNT_ID)].is_admin
@@ -64,7 +62,7 @@ def test_scps_cap_admin_and_escalation_in_members() -> None:
     assignments = tuple(
         to_group(p, "ops", account) for p in sets for account in (PROD_ACCOUNT, SANDBOX_ACCOUNT)
     )
-    snap = sso_snapshot(center(sets=sets, assignments=assignments), policies=(admin_policy(),))
+    snap = sso_snapshot(center(sets=sets, assignments=assignments))
     org = org_snapshot(scps=(scp("DenyIam", doc(deny("iam:*")), PROD_OU),))
     chains = {a: scp_chain(org, a) for a in (PROD_ACCOUNT, SANDBOX_ACCOUNT)}
     verdicts = set_verdicts(snap, {}, chains)

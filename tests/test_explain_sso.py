@@ -10,7 +10,6 @@ from audit.model import Snapshot
 from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.fixtures.identity_center import (
     ADMIN_ARN,
-    admin_policy,
     center,
     person,
     pset,
@@ -19,7 +18,7 @@ from tests.fixtures.identity_center import (
     to_group,
     to_user,
 )
-from tests.rules.builders import allow, doc, snapshot
+from tests.fixtures.snapshots import allow, doc, snapshot
 
 ADMIN = pset("Admin", managed=(ADMIN_ARN,), session="PT2H")
 ESCALATE = pset("Escalate", inline=doc(allow(["iam:PassRole", "ec2:RunInstances"])))
@@ -38,7 +37,7 @@ def _snap() -> Snapshot:
             to_user(ESCALATE, "ana", OTHER),
         ),
     )
-    return sso_snapshot(c, policies=(admin_policy(),))
+    return sso_snapshot(c)
 
 
 def test_every_account_with_path_admin_and_escalation() -> None:

@@ -106,7 +106,6 @@ def _unimplemented_as_client_error(
 class _Ledger:
     """Every call made, by API; merged into one outcome per API at the end."""
 
-    emulator: bool
     results: dict[tuple[str, str], list[ApiResult]] = field(default_factory=dict)
 
     def call(
@@ -117,7 +116,7 @@ class _Ledger:
         parse: Callable[[tuple[Page, ...]], T],
     ) -> tuple[T | None, ApiResult]:
         """The parsed payload, or None when the call or its parsing failed (recorded)."""
-        result = call_api(api, part, _unimplemented_as_client_error(fetch), emulator=self.emulator)
+        result = call_api(api, part, _unimplemented_as_client_error(fetch))
         value = None
         if result.ok:
             try:
@@ -174,6 +173,7 @@ class _Reader:
         self.sso = clients.client("sso-admin", region)
         self.store = clients.client("identitystore", region)
         self.ledger = ledger
+        self.boundary_gap = ""  # set once GetPermissionsBoundaryForPermissionSet has failed
 
     @staticmethod
     def pages(client: Any, method: str, **params: Any) -> Fetch:
@@ -240,6 +240,22 @@ def _inline(pages: Sequence[Page]) -> Mapping[str, Any] | None:
     return policy_document(text) if str(text).strip() else None
 
 
+def _boundary(reader: _Reader, ids: Mapping[str, str]) -> tuple[PermissionSetBoundary | None, str]:
+    """The set's boundary, or why it is unknown. After one failure (denied, or an endpoint
+    without the API) the other sets are not asked: the answer would be the same, each time
+    after every retry."""
+    if reader.boundary_gap:
+        return None, reader.boundary_gap
+    fetch = reader.one(reader.sso, "get_permissions_boundary_for_permission_set", **ids)
+    found, got = reader.ledger.call(
+        GET_BOUNDARY, PART_IDENTITY_CENTER_BOUNDARIES, fetch, boundary_from
+    )
+    if got.ok or got.error_code == "ResourceNotFoundException":  # AWS's "no boundary"
+        return found, ""
+    reader.boundary_gap = f"{GET_BOUNDARY} {got.outcome.status.value}"
+    return None, reader.boundary_gap
+
+
 def _permission_set(reader: _Reader, instance_arn: str, arn: str) -> PermissionSet:
     """Describe one set and read its policies. A failed call leaves its field empty; the
     ledger records the gap, which makes the rules needing the part not assessed."""
@@ -271,11 +287,7 @@ def _permission_set(reader: _Reader, instance_arn: str, arn: str) -> PermissionS
             )
         ),
     )
-    fetch = reader.one(sso, "get_permissions_boundary_for_permission_set", **ids)
-    boundary, got = call(GET_BOUNDARY, PART_IDENTITY_CENTER_BOUNDARIES, fetch, boundary_from)
-    unknown = ""
-    if not got.ok and got.error_code != "ResourceNotFoundException":  # AWS's "no boundary"
-        unknown = f"{GET_BOUNDARY} {got.outcome.status.value}"
+    boundary, unknown = _boundary(reader, ids)
     fetch = reader.pages(sso, "list_accounts_for_provisioned_permission_set", **ids)
     accounts, _ = call(
         LIST_PROVISIONED_ACCOUNTS,
@@ -429,7 +441,7 @@ def collect(
     ``member_accounts``: every account of the organization when an organization run knows
     them; assignments are then listed there too, not only where a set is provisioned.
     """
-    ledger = _Ledger(emulator=clients.endpoint_url is not None)
+    ledger = _Ledger()
     reader = _Reader(clients, ledger)
     instances, listed = ledger.call(
         LIST_INSTANCES,
@@ -450,6 +462,13 @@ def collect(
     permission_sets = [_permission_set(reader, instance.arn, arn) for arn in set_arns or ()]
     if not set_arns:
         ledger.nothing(GET_BOUNDARY, PART_IDENTITY_CENTER_BOUNDARIES, "no permission sets")
+    elif reader.boundary_gap and len(set_arns) > 1:
+        (asked,) = ledger.results[(GET_BOUNDARY, PART_IDENTITY_CENTER_BOUNDARIES)]
+        note = f"{asked.outcome.message}; not asked again for the other {len(set_arns) - 1} set(s)"
+        outcome = replace(asked.outcome, message=note)
+        ledger.results[(GET_BOUNDARY, PART_IDENTITY_CENTER_BOUNDARIES)] = [
+            replace(asked, outcome=outcome)
+        ]
     # Assignments are listed per account and set: where the set is provisioned, in the owner
     # account, and in every member account an organization run names.
     always = {instance.owner_account_id or account_id, *member_accounts}

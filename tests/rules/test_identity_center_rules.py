@@ -17,9 +17,7 @@ from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.fixtures.identity_center import (
     ADMIN_ARN,
     OTHER_ACCOUNT,
-    admin_policy,
     center,
-    customer_policy,
     person,
     pset,
     sso_snapshot,
@@ -27,7 +25,7 @@ from tests.fixtures.identity_center import (
     to_group,
     to_user,
 )
-from tests.rules.builders import allow, by_name, doc, run, snapshot, statuses, without
+from tests.rules.builders import allow, by_name, doc, policy, run, snapshot, statuses, without
 
 ADMIN = pset("Admin", managed=(ADMIN_ARN,))
 READ = pset("Read", inline=doc(allow(["s3:GetObject", "ec2:Describe*"])))
@@ -57,7 +55,7 @@ def full(**overrides: Any) -> IdentityCenter:
 
 
 def snap(**overrides: Any) -> Snapshot:
-    return sso_snapshot(full(**overrides), policies=(admin_policy(),))
+    return sso_snapshot(full(**overrides))
 
 
 def test_no_instance_passes_the_account() -> None:
@@ -77,7 +75,7 @@ def test_admin_permission_set_names_where_and_how_many() -> None:
 
 def test_admin_known_without_the_policy_in_the_snapshot() -> None:
     # AdministratorAccess is attached to no IAM principal here: its document is known anyway.
-    got = by_name(run("sso-admin-permission-set", sso_snapshot(full())))
+    got = by_name(run("sso-admin-permission-set", sso_snapshot(full(), policies=())))
     assert got["Admin"].status is Status.FAIL
 
 
@@ -187,7 +185,7 @@ def test_not_provisioned_and_outdated() -> None:
 
 def test_customer_policy_missing() -> None:
     refs = pset("Refs", customer=("Present", "Absent"), provisioned=(ACCOUNT_ID, OTHER_ACCOUNT))
-    present = customer_policy("Present", doc(allow("s3:GetObject")))
+    present = policy("Present", doc(allow("s3:GetObject")))
     s = sso_snapshot(
         center(sets=(refs,), assignments=(to_group(refs, "devs"),)), policies=(present,)
     )
@@ -196,7 +194,7 @@ def test_customer_policy_missing() -> None:
     assert mine.status is Status.FAIL and mine.details["missing"] == ["Absent"]
     other = got[f"Refs in {OTHER_ACCOUNT}"]
     assert other.status is Status.NOT_ASSESSED and "single-account run" in other.message
-    both = customer_policy("Absent", doc(allow("s3:PutObject")))
+    both = policy("Absent", doc(allow("s3:PutObject")))
     fixed = sso_snapshot(center(sets=(refs,)), policies=(present, both))
     assert (
         by_name(run("sso-customer-policy-missing", fixed))[f"Refs in {ACCOUNT_ID}"].status
@@ -206,7 +204,7 @@ def test_customer_policy_missing() -> None:
 
 def test_customer_policy_resolves_into_the_effective_policy() -> None:
     refs = pset("Refs", customer=("Escalator",))
-    esc = customer_policy("Escalator", doc(allow(["iam:PassRole", "ec2:RunInstances"])))
+    esc = policy("Escalator", doc(allow(["iam:PassRole", "ec2:RunInstances"])))
     s = sso_snapshot(center(sets=(refs,)), policies=(esc,))
     (f,) = run("sso-permission-set-escalation", s)
     assert f.status is Status.FAIL
