@@ -29,7 +29,7 @@ from audit.errors import (
     AuditError,
     InputError,
 )
-from audit.explain import explain_user
+from audit.explain_sso import explain_anyone
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
 from audit.pipeline import DEFAULT_REPORTS_DIR, RunOptions, RunOutcome, run_audit
@@ -437,9 +437,13 @@ def rules(fmt: str, config: Path | None) -> int:
 @click.argument("user")
 @click.argument("snapshot_file", type=click.Path(dir_okay=False, path_type=Path))
 def explain(user: str, snapshot_file: Path) -> int:
-    """Show USER's effective permissions in SNAPSHOT_FILE and where each comes from."""
+    """Show USER's effective permissions in SNAPSHOT_FILE and where each comes from.
+
+    USER is an IAM user, or an IAM Identity Center user name or e-mail: then every account the
+    person reaches, through which group and permission set, admin or able to escalate.
+    """
     snapshot, _digest = read_snapshot(snapshot_file)
-    _say(explain_user(snapshot, user), nl=False)
+    _say(explain_anyone(snapshot, user), nl=False)
     return EXIT_OK
 
 

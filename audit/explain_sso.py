@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from audit.errors import InputError
+from audit.explain import explain_user
 from audit.model import Snapshot
 from audit.model_sso import PART_IDENTITY_CENTER, IdentityCenter, IdentityStoreUser
 from audit.permissions import Verdict
@@ -133,3 +134,15 @@ def explain_person(snapshot: Snapshot, name: str) -> str:
     view = build_access_view(snapshot)
     assert view is not None  # noqa: S101 - center is not None
     return explain_person_view(view, user)
+
+
+def explain_anyone(snapshot: Snapshot, name: str) -> str:
+    """An IAM user of that name first (exact), then an Identity Center person."""
+    if any(u.name == name for u in snapshot.users) or snapshot.identity_center is None:
+        return explain_user(snapshot, name)
+    if is_person(snapshot, name):
+        return explain_person(snapshot, name)
+    try:
+        return explain_user(snapshot, name)
+    except InputError as exc:
+        raise InputError(f"{exc}; nor an Identity Center user (user name or e-mail)") from None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from audit.errors import InputError
 from audit.explain_sso import explain_person, is_person
 from audit.model import Snapshot
+from audit.snapshot_io import write_snapshot
+from tests.cli_helpers import run_cli
 from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.fixtures.identity_center import (
     ADMIN_ARN,
@@ -18,7 +23,7 @@ from tests.fixtures.identity_center import (
     to_group,
     to_user,
 )
-from tests.fixtures.snapshots import allow, doc, snapshot
+from tests.fixtures.snapshots import allow, doc, snapshot, user
 
 ADMIN = pset("Admin", managed=(ADMIN_ARN,), session="PT2H")
 ESCALATE = pset("Escalate", inline=doc(allow(["iam:PassRole", "ec2:RunInstances"])))
@@ -66,3 +71,21 @@ def test_unknown_person_and_no_center_are_one_line_errors() -> None:
         explain_person(_snap(), "zed")
     with pytest.raises(InputError, match="no Identity Center data in the snapshot"):
         explain_person(snapshot(), "ana")
+
+
+def test_the_explain_command_takes_a_person(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "snap.json.gz"
+    write_snapshot(replace(_snap(), users=(user("ana-iam"),)), path)
+    code, out, err = run_cli(["explain", "ANA@example.com", str(path)], capsys)
+    assert code == 0 and err == ""
+    assert out.startswith("Identity Center user ana (Ana, Ana@Example.com)\n")
+    code, out, _ = run_cli(["explain", "ana-iam", str(path)], capsys)
+    assert code == 0 and out.startswith("User ana-iam ")  # an IAM user still comes first
+    code, out, err = run_cli(["explain", "zed", str(path)], capsys)
+    assert code == 2 and out == ""
+    assert err == (
+        "iam-audit: error: no IAM user 'zed' in the snapshot; "
+        "nor an Identity Center user (user name or e-mail)\n"
+    )

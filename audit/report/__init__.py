@@ -103,6 +103,10 @@ def write_reports(
             ("csv", "findings.csv", lambda: csv_files.findings_csv(records())),
             ("csv", "credentials.csv", lambda: csv_files.credentials_csv(view)),
             ("csv", "controls.csv", lambda: csv_files.controls_csv(view)),
+        ]
+        if view.people is not None and view.people.instance_arn:  # owns Identity Center
+            jobs.append(("csv", "access.csv", lambda: csv_files.access_csv(view)))
+        jobs += [
             ("json", "findings.json", lambda: findings_json(records())),
             ("summary", "summary.json", lambda: json_files.summary_json(view)),
         ]

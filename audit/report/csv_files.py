@@ -19,6 +19,17 @@ CREDENTIALS_COLUMNS = (
     "permissions_boundary",
     "risk_score",
 )
+ACCESS_COLUMNS = (
+    "user_name",
+    "display_name",
+    "email",
+    "account_id",
+    "permission_set",
+    "path",
+    "admin",
+    "escalation",
+    "session_duration",
+)
 CONTROLS_COLUMNS = (
     "framework",
     "control",
@@ -114,3 +125,23 @@ def controls_csv(view: ReportView) -> bytes:
         for c in fw.controls
     )
     return to_csv_bytes(CONTROLS_COLUMNS, rows)
+
+
+def access_csv(view: ReportView) -> bytes:
+    """One row per Identity Center person, account and permission set (and path)."""
+    lines = view.people.lines if view.people is not None else ()
+    rows = (
+        [
+            a.user_name,
+            a.display_name,
+            a.email,
+            a.account_id,
+            a.permission_set,
+            a.path,
+            "yes" if a.admin else "no",
+            "yes" if a.escalation else "no",
+            a.session_duration,
+        ]
+        for a in lines
+    )
+    return to_csv_bytes(ACCESS_COLUMNS, rows)

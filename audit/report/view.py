@@ -14,6 +14,7 @@ from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
+from audit.report.view_people import PeopleSection, people_section
 from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY, RuleMeta
@@ -194,6 +195,8 @@ class ReportView:
     scores: Scores
     # "Changes since the last review" (audit.report.view_review); None: no earlier review.
     review: ReviewView | None = None
+    # IAM Identity Center people x accounts (audit/report/view_people.py); None: no instance.
+    people: PeopleSection | None = None
 
     @property
     def total_failing(self) -> int:
@@ -613,4 +616,5 @@ def build_view(
         lapsed_suppressions=tuple(f for f in result.findings if f.rule_id in SUPPRESSION_RULES),
         scores=scores,
         review=changes,
+        people=people_section(snapshot),
     )

@@ -23,6 +23,7 @@ from audit.model import (
     ReportAccessKey,
     Snapshot,
 )
+from audit.model_sso import PART_IDENTITY_CENTER, PART_IDENTITY_STORE
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,12 @@ def identity_changes(
             changes += compare(old, new)
         else:
             notes.append(f"{part} not compared: not collected completely in both snapshots")
+    from audit.workflow.sso_changes import sso_changes  # late: it builds on IdentityChange
+
+    if all(s.has_part(p) for s in (old, new) for p in (PART_IDENTITY_CENTER, PART_IDENTITY_STORE)):
+        changes += sso_changes(old, new)
+    else:
+        notes.append("Identity Center not compared: not collected completely in both snapshots")
     if (
         old.has_part(PART_PASSWORD_POLICY)
         and new.has_part(PART_PASSWORD_POLICY)
