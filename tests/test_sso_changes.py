@@ -37,8 +37,8 @@ def test_people_assignments_and_sets() -> None:
         assignments=(to_group(edited, "devs"), to_user(edited, "cy")),
     )
     changes = {
-        (c.kind, c.resource_name): c.detail
-        for c in sso_changes(sso_snapshot(old), sso_snapshot(new))
+        (kind, name): detail
+        for kind, _type, name, detail in sso_changes(sso_snapshot(old), sso_snapshot(new))
     }
     assert changes == {
         ("person-added", "cy"): "Identity Center user cy added",
@@ -65,7 +65,7 @@ def test_nothing_changed_and_instance_appearing() -> None:
     assert sso_changes(sso_snapshot(c), sso_snapshot(c)) == []
     assert sso_changes(snapshot(), snapshot()) == []
     (found,) = sso_changes(snapshot(), sso_snapshot(c))
-    assert found.kind == "sso-instance-added"
+    assert found[0] == "sso-instance-added"
 
 
 def test_the_review_diff_lists_them_or_says_why_not() -> None:

@@ -24,6 +24,7 @@ from audit.model import (
     Snapshot,
 )
 from audit.model_sso import PART_IDENTITY_CENTER, PART_IDENTITY_STORE
+from audit.workflow.sso_changes import sso_changes
 
 
 @dataclass(frozen=True)
@@ -263,10 +264,8 @@ def identity_changes(
             changes += compare(old, new)
         else:
             notes.append(f"{part} not compared: not collected completely in both snapshots")
-    from audit.workflow.sso_changes import sso_changes  # late: it builds on IdentityChange
-
     if all(s.has_part(p) for s in (old, new) for p in (PART_IDENTITY_CENTER, PART_IDENTITY_STORE)):
-        changes += sso_changes(old, new)
+        changes += [IdentityChange(*c) for c in sso_changes(old, new)]
     else:
         notes.append("Identity Center not compared: not collected completely in both snapshots")
     if (

@@ -2,7 +2,9 @@
 removed, account assignments granted and revoked, permission sets created, deleted and edited.
 
 Pure; called by audit/workflow/identity_changes.py only when both snapshots hold the Identity
-Center parts completely (a denied API never reads as "everyone removed").
+Center parts completely (a denied API never reads as "everyone removed"). Each change is a
+plain (kind, resource type, resource name, detail) tuple that module turns into its
+IdentityChange, so neither module imports the other's way round.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from audit.model import Snapshot
 from audit.model_sso import PRINCIPAL_USER, AccountAssignment, IdentityCenter, PermissionSet
-from audit.workflow.identity_changes import IdentityChange
+
+# kind, resource type, resource name, detail (the fields of identity_changes.IdentityChange)
+Change = tuple[str, str, str, str]
 
 _EDITABLE = (
     ("session_duration", "session duration"),
@@ -56,36 +60,34 @@ def _edits(was: PermissionSet, now: PermissionSet) -> list[str]:
     return what
 
 
-def sso_changes(old: Snapshot, new: Snapshot) -> list[IdentityChange]:
+def sso_changes(old: Snapshot, new: Snapshot) -> list[Change]:
     was, now = old.identity_center, new.identity_center
     if was is None and now is None:
         return []
     if was is None or now is None:
         arn = now.instance.arn if now is not None else was.instance.arn  # type: ignore[union-attr]
         kind, what = ("sso-instance-added", "found") if now else ("sso-instance-removed", "gone")
-        return [IdentityChange(kind, "account", arn, f"Identity Center instance {what}")]
-    out: list[IdentityChange] = []
+        return [(kind, "account", arn, f"Identity Center instance {what}")]
+    out: list[Change] = []
     users_was, users_now = was.user_by_id(), now.user_by_id()
     out += [
-        IdentityChange("person-added", "sso_user", u.label, f"Identity Center user {u.label} added")
+        ("person-added", "sso_user", u.label, f"Identity Center user {u.label} added")
         for uid, u in users_now.items()
         if uid not in users_was
     ]
     out += [
-        IdentityChange(
-            "person-removed", "sso_user", u.label, f"Identity Center user {u.label} removed"
-        )
+        ("person-removed", "sso_user", u.label, f"Identity Center user {u.label} removed")
         for uid, u in users_was.items()
         if uid not in users_now
     ]
     grants_was, grants_now = _assignments(was), _assignments(now)
     out += [
-        IdentityChange("assignment-granted", "assignment", text, f"granted: {text}")
+        ("assignment-granted", "assignment", text, f"granted: {text}")
         for key, text in grants_now.items()
         if key not in grants_was
     ]
     out += [
-        IdentityChange("assignment-revoked", "assignment", text, f"revoked: {text}")
+        ("assignment-revoked", "assignment", text, f"revoked: {text}")
         for key, text in grants_was.items()
         if key not in grants_now
     ]
@@ -94,7 +96,7 @@ def sso_changes(old: Snapshot, new: Snapshot) -> list[IdentityChange]:
         before = sets_was.get(arn)
         if before is None:
             out.append(
-                IdentityChange(
+                (
                     "permission-set-created",
                     "permission_set",
                     ps.name,
@@ -103,7 +105,7 @@ def sso_changes(old: Snapshot, new: Snapshot) -> list[IdentityChange]:
             )
         elif edits := _edits(before, ps):
             out.append(
-                IdentityChange(
+                (
                     "permission-set-edited",
                     "permission_set",
                     ps.name,
@@ -111,9 +113,7 @@ def sso_changes(old: Snapshot, new: Snapshot) -> list[IdentityChange]:
                 )
             )
     out += [
-        IdentityChange(
-            "permission-set-deleted", "permission_set", ps.name, f"permission set {ps.name} deleted"
-        )
+        ("permission-set-deleted", "permission_set", ps.name, f"permission set {ps.name} deleted")
         for arn, ps in sets_was.items()
         if arn not in sets_now
     ]
