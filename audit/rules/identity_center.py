@@ -91,7 +91,6 @@ def _set_verdicts_by_set(snap: Snapshot) -> dict[str, list[SetInAccount]]:
     ),
     requires=(PART_IDENTITY_CENTER, PART_IDENTITY_STORE),
     resource_type="permission_set",
-    beyond_benchmarks=True,
 )
 def sso_admin_permission_set(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     view = build_access_view(snap)
@@ -150,7 +149,6 @@ def sso_admin_permission_set(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_IDENTITY_CENTER,),
     resource_type="assignment",
-    beyond_benchmarks=True,
 )
 def sso_direct_user_assignment(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
@@ -196,7 +194,6 @@ def inline_wildcards(ps: PermissionSet) -> list[str]:
     ),
     requires=(PART_IDENTITY_CENTER,),
     resource_type="permission_set",
-    beyond_benchmarks=True,
 )
 def sso_permission_set_inline_wildcard(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
@@ -221,7 +218,7 @@ def sso_permission_set_inline_wildcard(snap: Snapshot, ctx: Context) -> Iterator
 
 @rule(
     id="sso-long-session",
-    title="Permission set sessions last no longer than the configured maximum",
+    title="Permission set sessions last at most {sso_session_max_hours} hours",
     severity=Severity.LOW,
     controls=(),
     rationale=(
@@ -235,7 +232,6 @@ def sso_permission_set_inline_wildcard(snap: Snapshot, ctx: Context) -> Iterator
     ),
     requires=(PART_IDENTITY_CENTER,),
     resource_type="permission_set",
-    beyond_benchmarks=True,
 )
 def sso_long_session(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
@@ -283,7 +279,6 @@ def sso_long_session(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_IDENTITY_CENTER,),
     resource_type="permission_set",
-    beyond_benchmarks=True,
 )
 def sso_permission_set_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     by_set = _set_verdicts_by_set(snap)
@@ -338,7 +333,6 @@ def sso_permission_set_escalation(snap: Snapshot, ctx: Context) -> Iterator[Resu
     ),
     requires=(PART_IDENTITY_STORE, PART_IDENTITY_CENTER),
     resource_type="sso_group",
-    beyond_benchmarks=True,
 )
 def sso_group_empty(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
@@ -381,7 +375,6 @@ def sso_group_empty(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     ),
     requires=(PART_IDENTITY_CENTER, PART_IDENTITY_STORE),
     resource_type="assignment",
-    beyond_benchmarks=True,
 )
 def sso_assignment_to_missing_principal(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
@@ -419,7 +412,6 @@ def sso_assignment_to_missing_principal(snap: Snapshot, ctx: Context) -> Iterato
     ),
     requires=(PART_IDENTITY_CENTER,),
     resource_type="permission_set",
-    beyond_benchmarks=True,
 )
 def sso_permission_set_not_provisioned(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
@@ -471,7 +463,6 @@ def sso_permission_set_not_provisioned(snap: Snapshot, ctx: Context) -> Iterator
     ),
     requires=(PART_IDENTITY_CENTER,),
     resource_type="permission_set",
-    beyond_benchmarks=True,
 )
 def sso_customer_policy_missing(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     center = _center(snap)
