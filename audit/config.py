@@ -36,7 +36,7 @@ _MAX = 36_500  # any threshold: days, characters or passwords remembered
 
 
 def _known_rule_ids() -> frozenset[str]:
-    # The workflow's ids stay accepted, as before they became metadata.
+    # The accepted-risk workflow's findings take overrides and can be disabled like rules.
     return frozenset(r.meta.id for r in all_rules()) | WORKFLOW_RULES.keys()
 
 

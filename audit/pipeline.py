@@ -103,7 +103,7 @@ def judge(
 ) -> AuditResult:
     """The findings of the run: rules (with audit.toml's settings), then the accepted risks."""
     result = evaluate(snapshot, as_of=as_of, settings=settings)
-    return apply_suppressions(result, tuple(suppressions), result.as_of)
+    return apply_suppressions(result, tuple(suppressions), result.as_of, settings)
 
 
 def _email(

@@ -257,6 +257,24 @@ def test_an_expired_entry_does_not_block_a_live_one() -> None:
     assert [f.rule_id for f in out.findings[1:]] == ["suppression-expired"]
 
 
+def test_audit_toml_overrides_and_disables_the_workflow_findings() -> None:
+    expired = entry(index=1, expires=date(2025, 1, 1))
+    stale = entry(index=2, resource="nobody")
+    result = AuditResult(AS_OF, (finding(),))
+    settings = settings_from_dict(
+        {"severity": {"suppression-stale": "medium"}, "disabled_rules": ["suppression-expired"]}
+    )
+    out = apply_suppressions(result, [expired, stale], AS_OF, settings)
+    workflow = [f for f in out.findings if f.rule_id.startswith("suppression-")]
+    assert [(f.rule_id, f.severity) for f in workflow] == [("suppression-stale", Severity.MEDIUM)]
+    assert out.findings[0].status is Status.FAIL  # the expired entry still suppresses nothing
+    default = apply_suppressions(result, [expired, stale], AS_OF)
+    assert [(f.rule_id, f.severity) for f in default.findings[1:]] == [
+        ("suppression-expired", Severity.LOW),
+        ("suppression-stale", Severity.INFO),
+    ]
+
+
 def test_workflow_findings_carry_metadata_but_are_no_rules() -> None:
     # Metadata only: not registered, so no engine, catalogue or report treats them as rules
     # that ran and found nothing.
@@ -271,7 +289,7 @@ def test_workflow_findings_carry_metadata_but_are_no_rules() -> None:
     result = evaluate(snapshot(at=AS_OF, account_id=ACCT, outcomes=(ok,)))
     ids = {f.rule_id for f in result.findings}
     assert ids and ids.isdisjoint(WORKFLOW_RULES)
-    # an audit.toml that names them stays valid
+    # audit.toml may name them (see the override test above)
     settings = settings_from_dict({"severity": {"suppression-stale": "low"}})
     assert settings.severity_overrides == {"suppression-stale": Severity.LOW}
 

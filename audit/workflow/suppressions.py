@@ -20,8 +20,9 @@ from typing import Any
 
 from audit.errors import InputError
 from audit.findings import AuditResult, Finding, Status
-from audit.rules.registry import REGISTRY
+from audit.rules.registry import REGISTRY, RuleMeta
 from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE, WORKFLOW_RULES
+from audit.settings import Settings
 
 _REQUIRED = ("rule", "resource", "reason", "owner", "expires")
 _OPTIONAL = ("ticket",)
@@ -129,8 +130,7 @@ def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     return parse_suppressions(doc, source=str(path))
 
 
-def _workflow_finding(rule_id: str, s: Suppression, message: str) -> Finding:
-    meta = WORKFLOW_RULES[rule_id]
+def _workflow_finding(meta: RuleMeta, s: Suppression, message: str) -> Finding:
     details: dict[str, Any] = {
         "entry": s.index,
         "rule": s.rule,
@@ -158,13 +158,24 @@ def _workflow_finding(rule_id: str, s: Suppression, message: str) -> Finding:
 
 
 def apply_suppressions(
-    result: AuditResult, suppressions: Iterable[Suppression], as_of: datetime
+    result: AuditResult,
+    suppressions: Iterable[Suppression],
+    as_of: datetime,
+    settings: Settings | None = None,
 ) -> AuditResult:
     """Suppress matching failing findings; add findings for expired and stale entries.
 
     The first live entry (in file order) that matches a finding is the one it records.
     Entries are judged on the as-of date, so a report rebuilt later gives the same verdict.
+    ``settings`` (audit.toml) set the severity of the expired/stale findings and may disable
+    them, as for any rule.
     """
+    settings = settings or Settings()
+    metas = {
+        rule_id: meta.configured(settings)
+        for rule_id, meta in WORKFLOW_RULES.items()
+        if rule_id not in settings.disabled_rules
+    }
     entries = tuple(suppressions)
     # Live entries by rule id, in file order: a finding is only tried against its rule's.
     live: dict[str, list[Suppression]] = {}
@@ -185,19 +196,21 @@ def apply_suppressions(
         )
     for s in entries:
         if s.is_expired(as_of):
+            if SUPPRESSION_EXPIRED not in metas:
+                continue
             ticket = f", ticket {s.ticket}" if s.ticket else ""
             findings.append(
                 _workflow_finding(
-                    SUPPRESSION_EXPIRED,
+                    metas[SUPPRESSION_EXPIRED],
                     s,
                     f"Accepted risk {s.label} (owner {s.owner}{ticket}) expired on "
                     f"{s.expires.isoformat()}; it no longer suppresses.",
                 )
             )
-        elif s not in used:
+        elif s not in used and SUPPRESSION_STALE in metas:
             findings.append(
                 _workflow_finding(
-                    SUPPRESSION_STALE,
+                    metas[SUPPRESSION_STALE],
                     s,
                     f"Accepted risk {s.label} (owner {s.owner}) matches no failing finding.",
                 )
