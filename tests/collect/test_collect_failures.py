@@ -118,7 +118,8 @@ def test_credential_report_stuck_in_progress_is_an_error_after_the_bound() -> No
     assert outcome.status is OutcomeStatus.ERROR
     assert "still not ready after waiting 1 s" in outcome.message
     assert outcome.calls >= 2  # it polled
-    assert elapsed < 5
+    # Far below the default 120 s wait, with room for a loaded machine: the bound held.
+    assert elapsed < 60
     assert snap.credential_report == ()
     assert outcome in snap.failed_outcomes  # -> exit code 3
     findings = evaluate(snap).findings
