@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from audit import __version__
+from audit.cli_access_review import review, verify
 from audit.cli_options import option_group
 from audit.cli_review import ReviewRequest, print_review, review_options
 from audit.config import load_settings
@@ -445,6 +446,10 @@ def explain(user: str, snapshot_file: Path) -> int:
     snapshot, _digest = read_snapshot(snapshot_file)
     _say(explain_anyone(snapshot, user), nl=False)
     return EXIT_OK
+
+
+cli.add_command(review)
+cli.add_command(verify)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -29,8 +29,9 @@ from audit.rules.workflow import WORKFLOW_RULES
 from audit.settings import Settings, Thresholds
 
 DEFAULT_CONFIG = Path("audit.toml")
-# Top-level keys parsed elsewhere (audit.workflow.suppressions reads [[suppressions]]).
-FOREIGN_KEYS = frozenset({"suppressions"})
+# Top-level keys parsed elsewhere (audit.workflow.suppressions reads [[suppressions]],
+# audit.workflow.owners the access review's [[owners]]).
+FOREIGN_KEYS = frozenset({"suppressions", "owners"})
 _OWN_KEYS = ("thresholds", "severity", "disabled_rules")
 _MAX = 36_500  # any threshold: days, characters or passwords remembered
 

@@ -26,18 +26,22 @@ before summary.json.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from audit.engine import evaluate
 from audit.errors import EXIT_FAILURE, InputError
 from audit.findings import AuditResult, Severity
+from audit.manifest import manifest_document, run_fingerprint, write_manifest
 from audit.model import Snapshot
 from audit.report import FORMATS, ReportOptions, write_reports
 from audit.settings import Settings
 from audit.snapshot_io import write_snapshot
+from audit.workflow.access_items import access_items
+from audit.workflow.access_review import Verification, latest_decisions, verify_decisions
 from audit.workflow.email_report import (
     DeliveryError,
     EmailRequest,
@@ -81,6 +85,9 @@ class RunOutcome:
     email_error: DeliveryError | None  # the e-mail failed (the files stay on disk)
     warnings: tuple[str, ...]  # earlier runs passed over, one line each
     exit_code: int
+    # The last access review's decisions, verified in this run (None: no earlier review).
+    access_review: Verification | None = None
+    manifest_sha256: str = ""  # of manifest.json, what the e-mail names
 
 
 def check_request(formats: Collection[str], options: RunOptions) -> None:
@@ -112,13 +119,16 @@ def _email(
     result: AuditResult,
     changes: Sequence[str],
     email: EmailRequest,
+    manifest_sha256: str,
 ) -> DeliveryError | None:
     pdf = outcome_dir / "report.pdf"
     try:
         msg = build_message(
             pdf,
             subject=subject_line(snapshot, result),
-            body=summary_body(snapshot, result, changes, attachment=pdf),
+            body=summary_body(
+                snapshot, result, changes, attachment=pdf, manifest_sha256=manifest_sha256
+            ),
             sender=email.sender,
             to=email.to,
         )
@@ -126,6 +136,69 @@ def _email(
     except DeliveryError as exc:
         return exc
     return None
+
+
+def check_access_review(
+    reports_dir: Path,
+    snapshot: Snapshot,
+    result: AuditResult,
+    out_dir: Path,
+    *,
+    warn: Callable[[str], None],
+) -> tuple[AuditResult, Verification | None]:
+    """The last access review's decisions verified against this snapshot (issue 12).
+
+    A workflow step like the accepted risks: the decisions come from the history (the last
+    earlier run with review/decisions.json) and reach the findings as data; no rule reads files.
+    """
+    source = latest_decisions(
+        reports_dir, snapshot.meta.account_id, out_dir, snapshot.meta.collected_at, warn=warn
+    )
+    if source is None:
+        return result, None
+    return verify_decisions(result, access_items(snapshot, result.findings), source)
+
+
+def manifest_options(
+    formats: Collection[str],
+    options: RunOptions,
+    settings: Settings,
+    suppressions: Sequence[Suppression],
+) -> dict[str, Any]:
+    """The options and settings of the run, for the manifest (no secret: none is held here)."""
+    p = options.presentation
+    email = options.email
+    return {
+        "formats": sorted(formats),
+        "as_of": options.as_of.isoformat() if options.as_of else None,
+        "page_size": p.page_size,
+        "pdf_max_resources": p.pdf_max_resources,
+        "prepared_by": p.prepared_by,
+        "review_period": p.review_period,
+        "fail_on": options.fail_on.label if options.fail_on is not None else None,
+        "email_to": list(email.to) if email else [],
+        "smtp": (
+            {
+                "host": email.smtp.host,
+                "port": email.smtp.port,
+                "starttls": email.smtp.starttls,
+                "user": email.smtp.user,
+            }
+            if email
+            else None
+        ),
+        "settings": {
+            "thresholds": asdict(settings.thresholds),
+            "severity_overrides": {
+                k: v.label for k, v in sorted(settings.severity_overrides.items())
+            },
+            "disabled_rules": sorted(settings.disabled_rules),
+        },
+        "suppressions": [
+            {"rule": s.rule, "resource": s.resource, **s.record(), "source": s.source}
+            for s in suppressions
+        ],
+    }
 
 
 def run_audit(
@@ -165,6 +238,11 @@ def run_audit(
     result = judge(snapshot, settings, suppressions, options.as_of)
 
     warnings: dict[str, None] = {}  # ordered, without repeats
+    verification = None
+    if reports_dir is not None:
+        result, verification = check_access_review(
+            reports_dir, snapshot, result, out_dir, warn=lambda w: warnings.setdefault(w)
+        )
     review = (
         build_review(
             reports_dir, snapshot, result, out_dir, settings, warn=lambda w: warnings.setdefault(w)
@@ -175,10 +253,21 @@ def run_audit(
 
     if review is not None:
         written += write_diff_files(review, out_dir)
+    recorded = manifest_options(formats, options, settings, suppressions)
     presentation = replace(
         options.presentation,
         key_age_limit_days=settings.thresholds.access_key_max_age_days,
+        fingerprint=run_fingerprint(snapshot_sha256, recorded),
     )
+    manifest_sha = ""
+
+    def seal(reports: list[Path]) -> list[Path]:
+        # Last but one: every file written so far, then summary.json marks the run complete.
+        nonlocal manifest_sha
+        doc = manifest_document(snapshot, snapshot_sha256, recorded, out_dir, written + reports)
+        path, manifest_sha = write_manifest(doc, out_dir)
+        return [path]
+
     written += write_reports(
         snapshot,
         snapshot_sha256,
@@ -187,14 +276,16 @@ def run_audit(
         formats,
         presentation,
         review=review,
+        access_review=verification,
         summary=in_history,  # last: it marks the run folder complete
+        before_summary=seal,
     )
 
     changes = tuple(change_lines(review)) if review is not None else ()
     gate = gate_message(result, options.fail_on) if options.fail_on is not None else ""
     email_error = None
     if options.email is not None:
-        email_error = _email(out_dir, snapshot, result, changes, options.email)
+        email_error = _email(out_dir, snapshot, result, changes, options.email, manifest_sha)
     return RunOutcome(
         snapshot=snapshot,
         snapshot_sha256=snapshot_sha256,
@@ -210,4 +301,6 @@ def run_audit(
         # An e-mail that did not go out wins over the gate and an incomplete collection:
         # the review did not reach its readers (audit.workflow.gate explains 1 over 3).
         exit_code=EXIT_FAILURE if email_error else exit_code(result, snapshot, options.fail_on),
+        access_review=verification,
+        manifest_sha256=manifest_sha,
     )

@@ -52,12 +52,14 @@ def test_run_audit_writes_summary_last_and_returns_the_outcome(tmp_path: Path) -
         before(), None, Settings(), (), reports_dir=reports, out_dir=None, formats=("csv",)
     )
     assert first.review is None and first.changes == () and first.warnings == ()
-    # --format csv alone: a run folder in the history still gets summary.json, last.
+    # --format csv alone: a run folder in the history still gets summary.json, last, with
+    # the evidence manifest of every file before it.
     assert [p.name for p in first.written] == [
         "snapshot.json.gz",
         "findings.csv",
         "credentials.csv",
         "controls.csv",
+        "manifest.json",
         "summary.json",
     ]
     second = run_audit(
@@ -76,6 +78,7 @@ def test_run_audit_writes_summary_last_and_returns_the_outcome(tmp_path: Path) -
         "diff.json",
         "diff.csv",
         "findings.json",
+        "manifest.json",
         "summary.json",
     ]
     assert second.changes[0].startswith("Since 2026-06-30 (20260630T090000Z): ")
@@ -206,5 +209,5 @@ def test_an_email_that_fails_is_data_and_every_file_stays(tmp_path: Path) -> Non
     assert outcome.gate_message.startswith("--fail-on info: ")
     assert outcome.email_error is not None and "127.0.0.1" in str(outcome.email_error)
     assert outcome.emailed_to == ()
-    assert [p.name for p in outcome.written] == ["snapshot.json.gz", "report.pdf"]
+    assert [p.name for p in outcome.written] == ["snapshot.json.gz", "report.pdf", "manifest.json"]
     assert all(p.stat().st_size > 0 for p in outcome.written)

@@ -22,6 +22,7 @@ from audit.output import atomic_write_bytes
 from audit.report import csv_files, json_files
 from audit.report.options import ReportOptions
 from audit.report.view import build_view
+from audit.workflow.access_review import Verification
 from audit.workflow.review import Review
 
 __all__ = ["FORMATS", "PAGE_SIZES", "ReportOptions", "write_reports"]
@@ -55,11 +56,16 @@ def write_reports(
     options: ReportOptions = ReportOptions(),  # noqa: B008 - frozen, so a shared default is safe
     *,
     review: Review | None = None,
+    access_review: Verification | None = None,
     summary: bool = False,
+    before_summary: Callable[[list[Path]], list[Path]] | None = None,
 ) -> list[Path]:
     """Write the requested formats into ``out_dir``; return the paths written, in order.
 
     ``review``: the "changes since the last review" section (None: no earlier review).
+    ``access_review``: the "Access review" section (None: no earlier access review).
+    ``before_summary``: called with the files written so far, just before summary.json (and
+    after every other file); it returns the files it wrote (the pipeline's manifest.json).
     summary.json is written with the json format, or whenever ``summary`` is set (a run
     folder in the history needs it), and always last: its presence marks a complete run.
     Each file is written atomically, so a failure part-way never destroys earlier output.
@@ -85,6 +91,7 @@ def write_reports(
             generated_at=options.generated_at,
             key_age_limit_days=options.key_age_limit_days,
             review=review,
+            access_review=access_review,
         )
         charts = render_charts(view.charts) if {"html", "pdf"} & set(formats) else None
         jobs: list[tuple[str, str, Callable[[], bytes]]] = []
@@ -115,9 +122,16 @@ def write_reports(
         # Written: the PDF once everything else but summary.json is (its worker was busy
         # meanwhile), summary.json last. Listed: in the jobs' order.
         paths = {name: out_dir / name for _fmt, name, _render in todo}
-        for _fmt, name, render in sorted(todo, key=lambda job: WRITE_LAST.get(job[0], 0)):
+        listed = [paths[name] for fmt, name, _render in todo if fmt != "summary"]
+        written: list[Path] = []
+        for fmt, name, render in sorted(todo, key=lambda job: WRITE_LAST.get(job[0], 0)):
+            if fmt == "summary" and before_summary is not None:
+                listed += before_summary(list(written))
             atomic_write_bytes(paths[name], render())
-        return [paths[name] for _fmt, name, _render in todo]
+            written.append(paths[name])
+        if before_summary is not None and "summary" not in wanted:
+            listed += before_summary(list(written))
+        return listed + [paths[n] for fmt, n, _r in todo if fmt == "summary"]
     finally:
         if pdf_worker is not None:
             pdf_worker.close()

@@ -17,3 +17,6 @@ class ReportOptions:
     key_age_limit_days: int = (
         90  # the line on the key-age chart (Thresholds.access_key_max_age_days)
     )
+    # The run's fingerprint (audit.manifest.run_fingerprint), shown on the PDF cover: it ties
+    # the document to the manifest.json of its run folder. Empty: not shown.
+    fingerprint: str = ""

@@ -15,11 +15,13 @@ from typing import Any
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
 from audit.report.view_people import PeopleSection, people_section
+from audit.report.view_access_review import AccessReviewView, access_review_view
 from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY, RuleMeta
 from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE, WORKFLOW_RULES
 from audit.scoring import ControlScore, FrameworkScore, Scores, UserRisk, score
+from audit.workflow.access_review import Verification
 from audit.workflow.review import Review
 
 EFFECTIVE_ADMIN_RULE = "user-effective-admin"
@@ -197,6 +199,7 @@ class ReportView:
     review: ReviewView | None = None
     # IAM Identity Center people x accounts (audit/report/view_people.py); None: no instance.
     people: PeopleSection | None = None
+    access_review: AccessReviewView | None = None  # the last access review, verified
 
     @property
     def total_failing(self) -> int:
@@ -562,6 +565,7 @@ def build_view(
     generated_at: datetime | None = None,
     key_age_limit_days: int = 90,
     review: Review | None = None,
+    access_review: Verification | None = None,
 ) -> ReportView:
     """Everything the reports show. ``generated_at`` defaults to the as-of time (determinism).
 
@@ -617,4 +621,5 @@ def build_view(
         scores=scores,
         review=changes,
         people=people_section(snapshot),
+        access_review=access_review_view(access_review) if access_review is not None else None,
     )

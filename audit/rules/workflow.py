@@ -1,8 +1,10 @@
-"""Metadata of the review workflow's findings: about the accepted-risk entries themselves.
+"""Metadata of the review workflow's findings: about the accepted-risk entries themselves,
+and about access-review decisions not carried out.
 
 These are not rules a snapshot is judged by (they are not registered, and the engine never
-sees them): :func:`audit.workflow.suppressions.apply_suppressions` produces their findings
-and takes their title, severity, rationale and remediation from here.
+sees them): :func:`audit.workflow.suppressions.apply_suppressions` and
+:func:`audit.workflow.access_review.verify_decisions` produce their findings
+and take their title, severity, rationale and remediation from here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from audit.rules.registry import RuleMeta
 
 SUPPRESSION_EXPIRED = "suppression-expired"
 SUPPRESSION_STALE = "suppression-stale"
+ACCESS_REVIEW_REVOCATION_PENDING = "access-review-revocation-pending"
 
 WORKFLOW_RULES: dict[str, RuleMeta] = {
     SUPPRESSION_EXPIRED: RuleMeta(
@@ -45,5 +48,22 @@ WORKFLOW_RULES: dict[str, RuleMeta] = {
         ),
         requires=(),
         resource_type="suppression",
+    ),
+    ACCESS_REVIEW_REVOCATION_PENDING: RuleMeta(
+        id=ACCESS_REVIEW_REVOCATION_PENDING,
+        title="Access revoked in the access review is removed",
+        severity=Severity.HIGH,
+        controls=(),
+        rationale=(
+            "An access review only proves control when its decisions are carried out: access a "
+            "reviewer decided to revoke that still exists at the next run is access nobody "
+            "approves (SOC 2 CC6.2/CC6.3, ISO 27001 A.5.18)."
+        ),
+        remediation=(
+            "Remove the access (delete the key, the login profile, the group membership or the "
+            "policy; narrow the role's trust policy), or record a new decision in the next review."
+        ),
+        requires=(),
+        resource_type="access item",
     ),
 }

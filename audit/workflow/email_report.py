@@ -121,6 +121,7 @@ def summary_body(
     result: AuditResult,
     changes: Sequence[str] = (),
     attachment: Path = Path("report.pdf"),
+    manifest_sha256: str = "",
 ) -> str:
     """The plain-text body: scores, counts by severity, top risks, changes since last review.
 
@@ -158,6 +159,13 @@ def summary_body(
         "",
         f"The full report is attached ({attachment.name}). Every finding, and the evidence "
         f"(snapshot.json.gz), is in {attachment.parent.resolve()}/ where it was written.",
+    ]
+    if manifest_sha256:
+        lines.append(
+            f"Evidence manifest (manifest.json) SHA-256: {manifest_sha256}; check the folder "
+            "with: iam-audit verify RUN_DIR"
+        )
+    lines += [
         "-- ",
         "iam-audit (read-only AWS IAM audit)",
     ]
