@@ -7,12 +7,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from audit.engine import evaluate
 from audit.errors import InputError
 from audit.findings import AuditResult
 from audit.model import Snapshot
+from audit.report import write_reports
+from audit.snapshot_io import write_snapshot
 from audit.workflow.access_items import (
     GRANTS_ADMIN,
     GRANTS_CUSTOM,
@@ -33,6 +36,7 @@ from audit.workflow.access_review import (
     verify_decisions,
 )
 from audit.workflow.owners import DEFAULT_REVIEWER, assign, parse_owners
+from tests.cli_helpers import run_cli
 from tests.fixtures.snapshots import allow, doc, group, policy, snapshot, user
 
 ADMIN = doc(allow("*"))
@@ -169,3 +173,25 @@ def test_a_keep_on_an_item_that_now_grants_more_is_not_carried_forward() -> None
     )
     assert verification.carried == () and verification.changed == (kept,)
     assert result.findings == ()
+
+
+def test_an_organization_folder_exports_every_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One sub-folder per account, each holding that account's snapshot and findings.
+    org = tmp_path / "org"
+    for acct in ("111111111111", "222222222222"):
+        snap = snapshot(account_id=acct, users=(user("ops", account_id=acct, groups=("g",)),))
+        folder = org / acct
+        digest = write_snapshot(snap, folder / "snapshot.json.gz")
+        write_reports(snap, digest, evaluate(snap), folder, ("json",))
+    out = tmp_path / "review.csv"
+    code, text, err = run_cli(
+        ["review", "export", str(org), "--format", "csv", "--out", str(out)], capsys
+    )
+    assert code == 0, err
+    assert text.startswith("2 access item(s)")
+    frame = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert sorted(frame["Account"]) == ["111111111111", "222222222222"]
+    code, _, err = run_cli(["review", "export", str(tmp_path / "nothing")], capsys)
+    assert code == 2 and "not a run folder" in err
