@@ -14,8 +14,8 @@ from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
-from audit.report.view_people import PeopleSection, people_section
 from audit.report.view_access_review import AccessReviewView, access_review_view
+from audit.report.view_people import PeopleSection, people_section
 from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY, RuleMeta
