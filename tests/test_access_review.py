@@ -4,6 +4,7 @@ verification of decisions (the moto round trip is tests/collect/test_access_revi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +38,17 @@ from audit.workflow.access_review import (
 )
 from audit.workflow.owners import DEFAULT_REVIEWER, assign, parse_owners
 from tests.cli_helpers import run_cli
-from tests.fixtures.snapshots import allow, doc, group, policy, snapshot, user
+from tests.fixtures.identity_center import (
+    ADMIN_ARN,
+    center,
+    person,
+    pset,
+    sso_snapshot,
+    team,
+    to_group,
+    to_user,
+)
+from tests.fixtures.snapshots import ACCOUNT_ID, allow, doc, group, policy, snapshot, user
 
 ADMIN = doc(allow("*"))
 READ = doc(allow(["s3:GetObject", "ec2:Describe*"]))
@@ -195,3 +206,46 @@ def test_an_organization_folder_exports_every_account(
     assert sorted(frame["Account"]) == ["111111111111", "222222222222"]
     code, _, err = run_cli(["review", "export", str(tmp_path / "nothing")], capsys)
     assert code == 2 and "not a run folder" in err
+
+
+def test_identity_center_assignments_are_items_and_a_revoked_path_is_verified() -> None:
+    admin = pset("Admin", managed=(ADMIN_ARN,))
+    reader = pset("Reader", inline=doc(allow(["s3:GetObject", "ec2:Describe*"])))
+    ops = center(
+        sets=(admin, reader),
+        users=(person("kim"), person("lee")),
+        groups=(team("ops"),),
+        members={"ops": ("kim", "lee")},
+        assignments=(to_group(admin, "ops"), to_user(reader, "kim")),
+    )
+    items = access_items(sso_snapshot(ops), ())
+    sso = {(i.principal, i.item): i.grants for i in items if i.kind == "permission set"}
+    assert sso == {
+        ("kim", f"Admin on account {ACCOUNT_ID} via group ops"): GRANTS_ADMIN,
+        ("lee", f"Admin on account {ACCOUNT_ID} via group ops"): GRANTS_ADMIN,
+        ("kim", f"Reader on account {ACCOUNT_ID}"): GRANTS_READ_ONLY,
+    }
+    # The owners' group selector matches the Identity Center group the access comes through.
+    got = assign(items, parse_owners({"owners": [{"reviewer": "o@x.y", "group": "ops"}]}))
+    assert sorted(got.reviewers[i.item_id] for i in items if "via group" in i.item) == ["o@x.y"] * 2
+
+    # Lee decided Revoke; the next snapshot drops lee from the group: verified, no finding.
+    lee_admin = next(i for i in items if i.principal == "lee")
+    revoke = Decision(
+        item_id=lee_admin.item_id,
+        principal="lee",
+        principal_arn=lee_admin.principal_arn,
+        kind=lee_admin.kind,
+        item=lee_admin.item,
+        grants=lee_admin.grants,
+        reviewer="o@x.y",
+        decision="Revoke",
+    )
+    source = ReviewDecisions(Path("20260101T000000Z"), datetime(2026, 1, 2, tzinfo=UTC), (revoke,))
+    later = sso_snapshot(replace(ops, memberships=ops.memberships[:1]))
+    empty = AuditResult(as_of=later.meta.collected_at, findings=())
+    result, verification = verify_decisions(empty, access_items(later, ()), source)
+    assert verification.revoked == (revoke,) and result.findings == ()
+    result, verification = verify_decisions(empty, items, source)
+    assert verification.pending == (revoke,)
+    assert "o@x.y decided Revoke on 2026-01-02" in result.findings[0].message

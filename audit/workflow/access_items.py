@@ -4,8 +4,8 @@ An IAM user's group memberships, directly attached and inline policies, access k
 password; a role another account may assume. Each item has a stable id (the same access in the
 next run has the same id, so a decision can be verified there) and what it grants in words.
 
-Identity Center assignments (a person's permission set on an account) join the population when
-the snapshot carries them: :func:`identity_center_items` is the one place to add them.
+Identity Center assignments (a person's permission set on an account, directly or through a
+group) join them when the snapshot holds an Identity Center instance: identity_center_items.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from audit.permissions import (
     escalations,
     user_permissions,
 )
+from audit.permissions.access_view import DIRECT, build_access_view
 
 KIND_GROUP = "group membership"
 KIND_ATTACHED = "attached policy"
@@ -202,13 +203,47 @@ def trusted_accounts(role: Role, own_account: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def identity_center_items(snapshot: Snapshot) -> Iterator[AccessItem]:
-    """Identity Center: a person's permission set on an account (KIND_IDENTITY_CENTER).
+def identity_center_items(
+    snapshot: Snapshot, by_resource: Mapping[str, Sequence[Finding]], read_only: frozenset[str]
+) -> Iterator[AccessItem]:
+    """Identity Center: a person's permission set on an account, directly or through a group.
 
-    The extension point for issue 10's Identity Center data: this snapshot model does not carry
-    it yet, so there is nothing to list. When it does, yield one item per assignment here.
+    One item per path (a person holding the same set directly and through a group has two:
+    each is revoked on its own). The item's account is the account the set reaches.
     """
-    yield from ()
+    view = build_access_view(snapshot)
+    if view is None:
+        return
+    store = view.center.instance.identity_store_id
+    for row in view.rows:
+        verdict = row.verdict
+        if verdict.is_admin:
+            grants = GRANTS_ADMIN
+        elif verdict.can_escalate:
+            grants = GRANTS_ESCALATION
+        elif not verdict.perms.complete or verdict.not_collected:
+            grants = GRANTS_UNKNOWN
+        else:
+            grants = GRANTS_READ_ONLY if _is_read_only(verdict.perms, read_only) else GRANTS_CUSTOM
+        person = row.user
+        via = "" if row.via == DIRECT else f" via group {row.via}"
+        item = f"{row.permission_set.name} on account {row.account_id}{via}"
+        principal_arn = f"identitystore:{store}:user/{person.user_id}"
+        found = list(by_resource.get(person.user_name, []))
+        yield AccessItem(
+            item_id=item_id(row.account_id, principal_arn, KIND_IDENTITY_CENTER, item),
+            account=row.account_id,
+            principal=person.user_name,
+            principal_arn=principal_arn,
+            kind=KIND_IDENTITY_CENTER,
+            item=item,
+            grants=grants,
+            last_used=None,  # Identity Center reports no last use per assignment
+            findings=tuple(sorted({f.rule_id for f in found})),
+            risk=_risk(found),
+            tags={},
+            groups=(row.via,) if row.via != DIRECT else (),
+        )
 
 
 def _item(
@@ -271,5 +306,5 @@ def access_items(snapshot: Snapshot, findings: Sequence[Finding]) -> tuple[Acces
         for other in others:
             item = f"assumable from account {other}"
             items.append(_item(account, role, KIND_TRUST, item, grants, role.last_used, found))
-    items += identity_center_items(snapshot)
+    items += identity_center_items(snapshot, by_resource, read_only)
     return tuple(items)
