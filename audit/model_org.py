@@ -32,6 +32,9 @@ PART_SERVICE_CONTROL_POLICIES = "service_control_policies"  # ListPolicies, Desc
 PART_DELEGATED_ADMINISTRATORS = "delegated_administrators"
 PART_ORGANIZATIONS_FEATURES = "organizations_features"  # iam:ListOrganizationsFeatures
 
+# The outcome part of sts:AssumeRole into an account (on AccountCollection, not a snapshot part).
+PART_ACCOUNT_ACCESS = "account_access"
+
 ORGANIZATION_PARTS = (
     PART_ORGANIZATION,
     PART_SERVICE_CONTROL_POLICIES,
@@ -52,11 +55,23 @@ class TargetType(StrEnum):
 
 
 class AccountStatus(StrEnum):
-    """Organizations' account status (a string in the model: AWS may add values)."""
+    """Organizations' account state (a string in the model: AWS may add values).
+
+    AWS is replacing the account's ``Status`` (ACTIVE, SUSPENDED, PENDING_CLOSURE) with
+    ``State`` (adds PENDING_ACTIVATION and CLOSED); the collector prefers ``State``.
+    """
 
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     PENDING_CLOSURE = "PENDING_CLOSURE"
+    PENDING_ACTIVATION = "PENDING_ACTIVATION"
+    CLOSED = "CLOSED"
+
+
+# Accounts that cannot be signed in to or read: collection does not try them.
+UNREADABLE_STATUSES = frozenset(
+    {AccountStatus.SUSPENDED, AccountStatus.PENDING_CLOSURE, AccountStatus.CLOSED}
+)
 
 
 # --- the organization snapshot ----------------------------------------------------------------
@@ -96,7 +111,8 @@ class OrgAccount:
 
     @property
     def suspended(self) -> bool:
-        return self.status in (AccountStatus.SUSPENDED, AccountStatus.PENDING_CLOSURE)
+        """Suspended, closing or closed: nothing in it can be read."""
+        return self.status in UNREADABLE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -227,7 +243,7 @@ class OrgSnapshot:
         return self.path_to(account.parent_id) if account else ()
 
     def units_under(self, unit_id: str) -> tuple[str, ...]:
-        """``unit_id`` and the id of every OU below it."""
+        """``unit_id`` (an OU or a root) and the id of every OU below it."""
         found = [unit_id]
         for parent in found:  # grows while iterating: a breadth-first walk
             found += [u.id for u in self.units if u.parent_id == parent and u.id not in found]
@@ -300,3 +316,31 @@ class AccountOrgContext:
 
     def in_organization(self, account_id: str) -> bool:
         return account_id in self.organization_account_ids
+
+
+# --- how collecting each account went (organization runs) -------------------------------------
+
+
+class CollectionStatus(StrEnum):
+    COLLECTED = "collected"  # every API answered
+    PARTIAL = "partial"  # a snapshot, with some APIs denied or failing (see its outcomes)
+    NOT_COLLECTED = "not_collected"  # no snapshot: suspended, AssumeRole refused, ...
+
+
+@dataclass(frozen=True)
+class AccountCollection:
+    """One account's collection in an organization run: the status, why, and what to do.
+
+    Written next to (or instead of) the account's snapshot, so an organization report built
+    offline knows the accounts that could not be read and why.
+    """
+
+    account_id: str
+    status: CollectionStatus
+    account_name: str = ""
+    ou_path: str = ""  # "Root/Prod/Web"
+    reason: str = ""  # empty when collected
+    fix: str = ""  # the remedy in words: "deploy the reader role: docs/org-reader-role.yaml"
+    role_arn: str = ""  # the role assumed ("" for the caller's own account)
+    outcomes: tuple[ApiOutcome, ...] = ()  # sts:AssumeRole, and the failed calls when partial
+    seconds: float = 0.0
