@@ -25,6 +25,7 @@ Planted, account by account (comments name the rule):
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.loaders
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
@@ -53,6 +55,7 @@ from audit.collect.org_accounts import (
     collect_org_snapshot,
     open_org_access,
     select_accounts,
+    session_for,
 )
 from audit.collect.org_options import DEFAULT_ROLE_NAME, OrgOptions
 from audit.model_org import OrgSnapshot
@@ -129,18 +132,16 @@ def answer_root_features(session: boto3.session.Session, features: tuple[str, ..
 # --- planting -------------------------------------------------------------------------------
 
 
+_PLANTING_LOADER = botocore.loaders.create_loader()
+
+
 def admin_session(account_id: str) -> boto3.session.Session:
     """A plain (unguarded: the demo writes) session in a member, as its admin role."""
     creds = boto3.client("sts", region_name=DEMO_REGION).assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
         RoleSessionName="demo-planter",
     )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=DEMO_REGION,
-    )
+    return session_for(creds, DEMO_REGION, _PLANTING_LOADER)
 
 
 def deploy_reader_role(iam: Any, management_id: str, role_name: str = DEFAULT_ROLE_NAME) -> None:
@@ -192,13 +193,19 @@ DEMO_AWS_POLICIES = (
 )
 
 
+@functools.cache
+def _bundled_aws_policies() -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return parsed
+
+
 def add_aws_policies(account_id: str, names: tuple[str, ...] = DEMO_AWS_POLICIES) -> None:
     """Give an account's moto backend these AWS managed policies, as moto's loader would.
 
     With moto's own loader on, every account and partition it touches parses all ~1,600
     (about 0.5 s each, 80 backends for six accounts); the demo needs five.
     """
-    data = json.loads(aws_managed_policies_data)
+    data = _bundled_aws_policies()
     backend = iam_backends[account_id]["aws"]
     for name in names:
         policy = AWSManagedPolicy.from_data(name, account_id, DEMO_REGION, data[name])

@@ -13,12 +13,15 @@ threads (each builds its own boto3 session; the shared STS client is thread-safe
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from audit.collect.calls import call_api
 from audit.collect.collector import collect_snapshot
@@ -50,6 +53,9 @@ class OrgAccess:
     clients: Clients
     identity: Identity
     sts: Any  # the caller's guarded STS client (botocore clients are thread-safe)
+    # One botocore data loader for every member session: each new session would otherwise
+    # parse the service models again (about 0.25 s per client, four clients per account).
+    loader: botocore.loaders.Loader = field(default_factory=botocore.loaders.create_loader)
 
 
 def open_org_access(options: OrgOptions, session: boto3.session.Session | None = None) -> OrgAccess:
@@ -57,6 +63,9 @@ def open_org_access(options: OrgOptions, session: boto3.session.Session | None =
     clients = open_clients(options.collect, session)
     identity = caller_identity(clients)
     return OrgAccess(options, clients, identity, clients.client("sts"))
+
+
+_LOADER_LOCK = threading.Lock()
 
 
 def collect_org_snapshot(access: OrgAccess) -> OrgSnapshot:
@@ -141,13 +150,23 @@ def _fix_for_gaps(gaps: tuple[ApiOutcome, ...]) -> str:
     return "see the coverage section of the account's report"
 
 
-def _member_session(access: OrgAccess, credentials: Any) -> boto3.session.Session:
-    return boto3.session.Session(
-        aws_access_key_id=str(credentials["AccessKeyId"]),
-        aws_secret_access_key=str(credentials["SecretAccessKey"]),
-        aws_session_token=str(credentials["SessionToken"]),
-        region_name=access.clients.home_region,
+def session_for(
+    credentials: Any, region: str, loader: botocore.loaders.Loader
+) -> boto3.session.Session:
+    """A session with STS ``Credentials`` that shares ``loader`` (parsed service models)."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", loader)
+    core.set_credentials(
+        str(credentials["AccessKeyId"]),
+        str(credentials["SecretAccessKey"]),
+        str(credentials["SessionToken"]),
     )
+    with _LOADER_LOCK:
+        session = boto3.session.Session(botocore_session=core, region_name=region)
+        # boto3 appends its own data directory to the loader on every session: keep one copy.
+        paths = loader.search_paths
+        paths[:] = list(dict.fromkeys(paths))
+    return session
 
 
 def collect_account(
@@ -229,7 +248,9 @@ def collect_account(
                 assumed,
             )
         try:
-            session = _member_session(access, result.pages[0]["Credentials"])
+            session = session_for(
+                result.pages[0]["Credentials"], access.clients.home_region, access.loader
+            )
         except (KeyError, IndexError, TypeError) as exc:
             return done(
                 CollectionStatus.NOT_COLLECTED,

@@ -170,6 +170,10 @@ def error_body(service: str, code: str, message: str) -> tuple[dict[str, str], b
         return {"x-amzn-ErrorType": code, "content-type": "application/json"}, json.dumps(
             {"__type": code, "message": message}
         ).encode()
+    if service == "organizations":  # awsJson1_1
+        return {"content-type": "application/x-amz-json-1.1"}, json.dumps(
+            {"__type": code, "message": message}
+        ).encode()
     if service == "ec2":
         body = (
             f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error>"
