@@ -11,6 +11,7 @@ import pytest
 from audit.engine import evaluate
 from audit.findings import Severity, Status
 from audit.model import ALL_PARTS
+from audit.model_org import ORGANIZATION_PARTS
 from audit.rules import all_rules
 from audit.rules.controls import (
     CIS_RECOMMENDATIONS,
@@ -21,6 +22,7 @@ from audit.rules.controls import (
     framework_of,
 )
 from audit.rules.registry import Rule
+from tests.fixtures.org_snapshots import in_org
 from tests.fixtures.review_snapshots import T2, after
 from tests.fixtures.snapshots import SYNTHETIC_AT, T0, snapshot, synthetic_snapshot, without
 from tests.report.factories import AS_OF as REPORT_AS_OF
@@ -48,7 +50,9 @@ ISSUE_10_IDS = {
     "sso-group-empty", "sso-assignment-to-missing-principal",
     "sso-permission-set-not-provisioned", "sso-customer-policy-missing",
 }  # fmt: skip
-CATALOGUE_IDS = ISSUE_4_IDS | ISSUE_10_IDS
+# Issue 9 (organizations), ids exactly as written there.
+ISSUE_9_IDS = {"org-member-iam-users", "org-root-access-centralised", "role-trust-external-account"}
+CATALOGUE_IDS = ISSUE_4_IDS | ISSUE_9_IDS | ISSUE_10_IDS
 
 # docs/controls.md, row by row: (v3.0, v4.0.1, v5.0, v6.0) and the Security Hub numbers.
 CIS_TOPICS = {
@@ -70,6 +74,7 @@ CIS_TOPICS = {
     "server-certificate-expired": (("1.19", "1.19", "1.18", "2.18"), (26,)),
     "access-analyzer-enabled": (("1.20", "1.20", "1.19", "2.19"), (28,)),
     "identity-federation": (("1.21", "1.21", "1.20", "2.20"), ()),
+    "org-member-iam-users": (("1.21", "1.21", "1.20", "2.20"), ()),
     "cloudshell-full-access": (("1.22", "1.22", "1.21", "2.21"), (27,)),
 }
 HUB_ONLY = {
@@ -91,6 +96,8 @@ STATED_SEVERITY = {
     "policy-full-admin": Severity.HIGH,
     "sso-admin-permission-set": Severity.MEDIUM,
     "sso-direct-user-assignment": Severity.LOW,
+    "org-member-iam-users": Severity.MEDIUM,
+    "role-trust-external-account": Severity.HIGH,
 }
 
 
@@ -110,7 +117,7 @@ def test_metadata_is_complete(rule: Rule) -> None:
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", meta.id)
     assert meta.title and meta.rationale.endswith(".") and len(meta.rationale) > 40
     assert "aws " in meta.remediation  # an AWS CLI command, with placeholders
-    assert meta.requires and set(meta.requires) <= set(ALL_PARTS)
+    assert meta.requires and set(meta.requires) <= {*ALL_PARTS, *ORGANIZATION_PARTS}
     # a control, or the explicit marker, never both
     assert bool(meta.controls) != meta.beyond_benchmarks
     assert len(meta.controls) == len(set(meta.controls))
@@ -159,7 +166,9 @@ def test_stated_severities() -> None:
     ids=lambda v: v.meta.id if hasattr(v, "meta") else str(v),
 )
 def test_missing_part_gives_not_assessed(rule: Rule, part: str) -> None:
-    findings = evaluate(without(snapshot(), part), as_of=T0, rules=[rule]).findings
+    # Organization parts exist only once an organization snapshot is merged in.
+    base = in_org(snapshot()) if part in ORGANIZATION_PARTS else snapshot()
+    findings = evaluate(without(base, part), as_of=T0, rules=[rule]).findings
     assert [f.status for f in findings] == [Status.NOT_ASSESSED]
     assert part in findings[0].message and "access_denied" in findings[0].message
 
@@ -174,7 +183,7 @@ def test_every_rule_has_its_own_rule_test() -> None:
     text = "".join(
         p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("rules/test_*.py")
     )
-    untested = [i for i in sorted(ISSUE_4_IDS) if f'"{i}"' not in text]
+    untested = [i for i in sorted(CATALOGUE_IDS) if f'"{i}"' not in text]
     assert untested == []
 
 

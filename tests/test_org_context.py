@@ -29,8 +29,7 @@ from audit.snapshot_io import (
     write_organization,
     write_snapshot,
 )
-from tests.rules.builders import T0, deny, doc, snapshot
-from tests.rules.org_builders import (
+from tests.fixtures.org_snapshots import (
     MANAGEMENT,
     PROD_OU,
     ROOT_ID,
@@ -40,6 +39,7 @@ from tests.rules.org_builders import (
     org_snapshot,
     scp,
 )
+from tests.rules.builders import T0, deny, doc, snapshot
 
 DENY_IAM = scp("DenyIAM", doc(deny("iam:*")), PROD_OU)
 

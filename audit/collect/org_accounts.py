@@ -236,7 +236,6 @@ def collect_account(
             "sts:AssumeRole",
             PART_ACCOUNT_ACCESS,
             lambda: [access.sts.assume_role(**params)],
-            emulator=access.clients.endpoint_url is not None,
         )
         assumed = (result.outcome,)
         if not result.ok:

@@ -94,7 +94,6 @@ class _Run:
     """One organization collection: the client and the outcomes gathered so far."""
 
     client: Any
-    emulator: bool
     outcomes: list[ApiOutcome]
 
     def call(self, api: str, part: str, method: str, paginated: bool, **params: Any) -> ApiResult:
@@ -106,7 +105,7 @@ class _Run:
                 return pages
             return [getattr(self.client, method)(**params)]
 
-        return call_api(api, part, fetch, emulator=self.emulator)
+        return call_api(api, part, fetch)
 
     def each_subject(
         self,
@@ -378,7 +377,6 @@ def _root_features(clients: Clients, outcomes: list[ApiOutcome]) -> tuple[str, .
         PART_ORGANIZATIONS_FEATURES,
         lambda: [iam.list_organizations_features()],
         empty_codes=_FEATURES_OFF,
-        emulator=clients.endpoint_url is not None,
     )
     outcome = result.outcome
     features: tuple[str, ...] | None = None
@@ -400,7 +398,7 @@ def collect_organization(clients: Clients, identity: Identity) -> OrgSnapshot:
     organization, or not its management account or a delegated administrator).
     """
     collected_at = datetime.now(UTC)
-    run = _Run(clients.client("organizations"), clients.endpoint_url is not None, [])
+    run = _Run(clients.client("organizations"), [])
     described = _describe(run)
     feature_set = str(described.get("FeatureSet", "ALL"))
     roots = _roots(run)

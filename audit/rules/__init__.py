@@ -12,6 +12,7 @@ from audit.rules import (
     groups,
     identity_center,
     managed_policies,
+    organization,
     password,
     policies,
     roles,
@@ -31,6 +32,7 @@ THEMES: tuple[ModuleType, ...] = (
     account,
     effective_access,
     identity_center,
+    organization,
 )
 
 

@@ -10,7 +10,7 @@ from audit.model import PART_AUTHORIZATION, Snapshot
 from audit.rules.registry import Context, rule
 
 
-def _principals(principal: Any) -> list[str]:
+def principal_values(principal: Any) -> list[str]:
     """Principal '*', {"AWS": "*"} or {"AWS": [...]}: the values, flattened."""
     if isinstance(principal, str):
         return [principal]
@@ -52,7 +52,7 @@ def _values(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
 
 
-def _restricting_keys(condition: Any) -> set[str]:
+def restricting_keys(condition: Any) -> set[str]:
     """Lower-cased keys of ``condition`` that must match a specific value for access."""
     keys: set[str] = set()
     if not isinstance(condition, Mapping):
@@ -70,8 +70,8 @@ def _restricting_keys(condition: Any) -> set[str]:
 def _open_reason(st: Mapping[str, Any]) -> str | None:
     """Why this Allow statement lets anyone assume the role, or None when it does not."""
     principal = st.get("Principal")
-    keys = _restricting_keys(st.get("Condition"))
-    if "*" in _principals(principal):
+    keys = restricting_keys(st.get("Condition"))
+    if "*" in principal_values(principal):
         if keys & _WHO_KEYS:
             return None
         return "any principal" + (
