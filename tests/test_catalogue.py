@@ -22,11 +22,11 @@ from audit.rules.controls import (
     framework_of,
 )
 from audit.rules.registry import Rule
-from tests.fixtures.org_snapshots import in_org
 from tests.fixtures.review_snapshots import T2, after
 from tests.fixtures.snapshots import SYNTHETIC_AT, T0, snapshot, synthetic_snapshot, without
 from tests.report.factories import AS_OF as REPORT_AS_OF
 from tests.report.factories import build_snapshot
+from tests.rules.org_builders import in_org
 
 # The catalogue of issue 4, ids exactly as written there.
 ISSUE_4_IDS = {

@@ -29,7 +29,8 @@ from audit.snapshot_io import (
     write_organization,
     write_snapshot,
 )
-from tests.fixtures.org_snapshots import (
+from tests.rules.builders import T0, deny, doc, snapshot
+from tests.rules.org_builders import (
     MANAGEMENT,
     PROD_OU,
     ROOT_ID,
@@ -39,7 +40,6 @@ from tests.fixtures.org_snapshots import (
     org_snapshot,
     scp,
 )
-from tests.rules.builders import T0, deny, doc, snapshot
 
 DENY_IAM = scp("DenyIAM", doc(deny("iam:*")), PROD_OU)
 

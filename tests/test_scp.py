@@ -7,7 +7,8 @@ import pytest
 from audit.model_org import ScpChain
 from audit.org_context import account_context
 from audit.permissions.scp import ScpDecision, applies_to_principal, scp_verdict
-from tests.fixtures.org_snapshots import (
+from tests.rules.builders import allow, deny, doc
+from tests.rules.org_builders import (
     MANAGEMENT,
     PROD_ACCOUNT,
     PROD_OU,
@@ -18,7 +19,6 @@ from tests.fixtures.org_snapshots import (
     org_snapshot,
     scp,
 )
-from tests.rules.builders import allow, deny, doc
 
 DENY_IAM = scp("DenyIAM", doc(deny("iam:*")), PROD_OU)
 

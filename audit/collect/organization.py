@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from audit import __version__
-from audit.collect.calls import ApiResult, call_api
+from audit.collect.calls import ApiResult, call_api, failed
 from audit.collect.normalise import policy_document, utc
 from audit.collect.session import Clients, Identity
 from audit.errors import CollectionError
@@ -147,12 +147,8 @@ class _Run:
 
 
 def _unreadable(outcome: ApiOutcome, exc: Exception) -> ApiOutcome:
-    return replace(
-        outcome,
-        status=OutcomeStatus.ERROR,
-        message=f"unexpected response: {type(exc).__name__}: {exc}",
-        payload_sha256=None,
-    )
+    """The call worked but its payload could not be read: an error outcome (calls.failed)."""
+    return failed(ApiResult((), outcome), exc).outcome
 
 
 def _describe(run: _Run) -> Mapping[str, Any]:

@@ -8,7 +8,9 @@ from dataclasses import replace
 from audit.findings import Finding, Severity, Status
 from audit.model import OutcomeStatus
 from audit.model_org import PART_ORGANIZATIONS_FEATURES
-from tests.fixtures.org_snapshots import (
+from tests.fixtures.snapshots import cred_row, role, root_row, snapshot, without
+from tests.rules.builders import by_name, run, statuses
+from tests.rules.org_builders import (
     ACCOUNTS,
     MANAGEMENT,
     WEB_ACCOUNT,
@@ -16,8 +18,6 @@ from tests.fixtures.org_snapshots import (
     ok_outcomes,
     org_snapshot,
 )
-from tests.fixtures.snapshots import cred_row, role, root_row, snapshot, without
-from tests.rules.builders import by_name, run, statuses
 
 OUTSIDE = "999988887777"
 
