@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit.model_org import ScpChain
 from audit.permissions.evaluate import EffectivePermissions, Verdict, access, unique
+from audit.permissions.scp import capped
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,14 @@ class Escalation:
         return f"{self.method.name}{cond} {', '.join(self.paths)}"
 
 
-def escalations(perms: EffectivePermissions) -> tuple[Escalation, ...]:
-    """Every escalation method whose actions the principal all holds."""
+def escalations(
+    perms: EffectivePermissions, scps: ScpChain | None = None
+) -> tuple[Escalation, ...]:
+    """Every escalation method whose actions the principal all holds (and SCPs allow)."""
     needed = {a for m in ESCALATION_METHODS for a in m.actions}
-    answers_by_action = {a: access(perms, a, others_only=a in SELF_SERVICE_ACTIONS) for a in needed}
+    answers_by_action = {
+        a: capped(access(perms, a, others_only=a in SELF_SERVICE_ACTIONS), scps) for a in needed
+    }
     found = []
     for method in ESCALATION_METHODS:
         answers = [answers_by_action[a] for a in method.actions]

@@ -14,11 +14,13 @@ least some resource", as :func:`audit.permissions.access` does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 
+from audit.model import Snapshot
 from audit.model_org import ScpChain, ScpLevel
+from audit.permissions.evaluate import Access, Verdict
 from audit.permissions.statements import Effect, Statement, parse_document, wildcard_match
 
 
@@ -196,3 +198,31 @@ def scp_verdict(chain: ScpChain | None, action: str, resource: str | None = None
     if not chain.applies:
         return ScpVerdict(ScpDecision.NOT_APPLICABLE, chain.not_applicable_reason)
     return _cached(_Chain(chain), action, resource)
+
+
+def chain_for(snapshot: Snapshot, principal_arn: str) -> ScpChain | None:
+    """The SCP chain that caps ``principal_arn`` in this snapshot's account, or None.
+
+    None in a single-account run, and for service-linked roles (SCPs never restrict them).
+    """
+    org = snapshot.organization
+    if org is None or not applies_to_principal(principal_arn):
+        return None
+    return org.scps
+
+
+def capped(access: Access, chain: ScpChain | None, resource: str | None = None) -> Access:
+    """``access`` (from :func:`audit.permissions.access` or ``admin_access``) as SCPs leave it.
+
+    Blocked by an SCP -> NOT_GRANTED, the SCP named in the notes ("denied by SCP DenyIAM at OU
+    Prod"); conditional or unknown -> CONDITIONAL with the reason; otherwise unchanged.
+    """
+    if not access.granted or chain is None:
+        return access
+    verdict = scp_verdict(chain, access.action, resource)
+    if verdict.decision in (ScpDecision.ALLOWED, ScpDecision.NOT_APPLICABLE):
+        return replace(access, notes=access.notes + verdict.notes) if verdict.notes else access
+    notes = access.notes + verdict.notes + (verdict.reason,)
+    if verdict.allowed is False:
+        return Access(access.action, Verdict.NOT_GRANTED, (), (), notes)
+    return replace(access, verdict=Verdict.CONDITIONAL, notes=notes)

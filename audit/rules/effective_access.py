@@ -19,6 +19,7 @@ from audit.permissions import (
     escalations,
     user_permissions,
 )
+from audit.permissions.scp import capped, chain_for
 from audit.rules._resources import unreadable, user_resource
 from audit.rules.managed_policies import boundary_only, boundary_pass, customer_policies
 from audit.rules.registry import Context, rule
@@ -64,7 +65,7 @@ def _methods(found: Sequence[Escalation]) -> str:
 def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
         perms = user_permissions(snap, user)
-        admin = admin_access(perms)
+        admin = capped(admin_access(perms), chain_for(snap, user.arn))  # SCPs cap it
         res = user_resource(user)
         paths = ", ".join(admin.paths)
         if admin.granted and perms.missing_boundary:
@@ -72,9 +73,10 @@ def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         elif admin.verdict is Verdict.ALLOWED:
             yield Result.failed(res, f"{user.name} can do * on * {paths}.", paths=list(admin.paths))
         elif admin.verdict is Verdict.CONDITIONAL:
+            why = f" ({'; '.join(admin.notes)})" if admin.notes else ""
             yield Result.failed(
                 res,
-                f"{user.name} can do * on * under a condition {paths}.",
+                f"{user.name} can do * on * under a condition {paths}{why}.",
                 severity=Severity.MEDIUM,
                 paths=list(admin.paths),
             )
@@ -105,7 +107,7 @@ def user_effective_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
         perms = user_permissions(snap, user)
-        admin = admin_access(perms)
+        admin = capped(admin_access(perms), chain_for(snap, user.arn))  # SCPs cap it
         if not admin.granted:
             continue  # not an admin (user-effective-admin reports unresolved policies)
         res = user_resource(user)
@@ -152,7 +154,7 @@ def admin_without_mfa(snap: Snapshot, ctx: Context) -> Iterator[Result]:
 def user_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for user in snap.users:
         perms = user_permissions(snap, user)
-        found = escalations(perms)
+        found = escalations(perms, chain_for(snap, user.arn))
         res = user_resource(user)
         if found and perms.missing_boundary:
             yield Result.not_assessed(
