@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import boto3
 import botocore.exceptions
 import pytest
+import yaml
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
+from audit.collect import organization
 from audit.collect.demo_org import (
     add_aws_policies,
     admin_session,
@@ -21,6 +25,7 @@ from audit.collect.demo_org import (
     deploy_reader_role,
     refuse_missing_roles,
 )
+from audit.collect.guard import ReadOnlyViolation
 from audit.collect.org_accounts import (
     AccountResult,
     OrgAccess,
@@ -30,12 +35,21 @@ from audit.collect.org_accounts import (
     select_accounts,
 )
 from audit.collect.org_options import OrgOptions
+from audit.collect.org_policies import (
+    caller_policy,
+    caller_policy_json,
+    member_policy,
+    reader_role_template,
+)
+from audit.collect.permissions import action_of, required_actions
+from audit.collect.session import open_clients
 from audit.errors import CollectionError, InputError
 from audit.model import OutcomeStatus
 from audit.model_org import (
     PART_ORGANIZATION,
     PART_SERVICE_CONTROL_POLICIES,
     CollectionStatus,
+    OrgAccount,
     OrgSnapshot,
     path_text,
 )
@@ -383,3 +397,145 @@ def test_merged_snapshot_of_a_member_carries_its_org_context(default_run: Run) -
         ["FullAWSAccess"],
     ]
     assert ErrorResponder  # the conftest responder the helpers above build on
+
+
+# --- least privilege and read-only ------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _policy_actions(policy: dict[str, Any]) -> dict[str, set[str]]:
+    by_sid: dict[str, set[str]] = {}
+    for st in policy["Statement"]:
+        actions = st["Action"]
+        by_sid[st["Sid"]] = {actions} if isinstance(actions, str) else set(actions)
+    return by_sid
+
+
+def test_docs_files_are_up_to_date() -> None:
+    hint = "regenerate them: python -m audit.collect.org_policies"
+    assert (DOCS / "org-caller-policy.json").read_text() == caller_policy_json(), hint
+    assert (DOCS / "org-reader-role.yaml").read_text() == reader_role_template(), hint
+
+
+def test_caller_and_member_send_only_what_their_policies_grant(org: Org) -> None:
+    orgs = boto3.client("organizations")
+    orgs.enable_aws_service_access(ServicePrincipal="access-analyzer.amazonaws.com")
+    orgs.register_delegated_administrator(
+        AccountId=org.accounts["sandbox"], ServicePrincipal="access-analyzer.amazonaws.com"
+    )
+    caller = boto3.session.Session()
+    by_caller: set[str] = set()
+    # before-parameter-build: the first event of every call, even ones a hook answers.
+    caller.events.register(
+        "before-parameter-build", lambda model, **_: by_caller.add(action_of(model))
+    )
+    by_member: dict[str, set[str]] = {}
+
+    def hook(account_id: str, session: boto3.session.Session) -> None:
+        sent = by_member.setdefault(account_id, set())
+        session.events.register(
+            "before-parameter-build", lambda model, **_: sent.add(action_of(model))
+        )
+
+    snap, results = _collect_all(_access(caller), session_hook=hook)
+    assert snap.delegated_administrators[0].services == ("access-analyzer.amazonaws.com",)
+    granted = _policy_actions(caller_policy())
+    assert by_caller - granted["IamAuditReadOnly"] == {"sts:AssumeRole"}
+    assert granted["IamAuditAssumeReaderRole"] == {"sts:AssumeRole"}
+    assert set(organization.ACTIONS) <= by_caller  # and the policy asks for nothing unused
+    member_granted = _policy_actions(member_policy())["IamAuditReadOnly"]
+    assert member_granted == set(required_actions())
+    members = [a for a in by_member if a != MANAGEMENT]
+    assert len(members) == 3  # norole never got a session
+    for account_id in members:
+        assert by_member[account_id] - member_granted == set(), account_id
+    assert all(r.collection.status is not CollectionStatus.PARTIAL for r in results.values())
+
+
+def test_the_guard_refuses_anything_else_in_organization_runs(org: Org) -> None:
+    access = _access()
+    sent: list[str] = []
+    access.clients.session.events.register(
+        "before-send", lambda request, **_: sent.append(request.url)
+    )
+    orgs = access.clients.client("organizations")
+    for call, params in (
+        (orgs.create_account, {"AccountName": "x", "Email": "x@example.com"}),
+        (orgs.leave_organization, {}),
+        (orgs.attach_policy, {"PolicyId": "p-x", "TargetId": org.root}),
+        (orgs.enable_aws_service_access, {"ServicePrincipal": "iam.amazonaws.com"}),
+        (
+            access.sts.assume_role_with_saml,
+            {"RoleArn": "a" * 20, "PrincipalArn": "b" * 20, "SAMLAssertion": "c" * 4},
+        ),
+        (access.clients.iam().enable_organizations_root_credentials_management, {}),
+    ):
+        with pytest.raises(ReadOnlyViolation, match="^refused "):
+            call(**params)
+    assert sent == []
+    # Member sessions are guarded too: collection opens them through the same client factory.
+    seen: list[boto3.session.Session] = []
+    collect_account(
+        access,
+        collect_org_snapshot(access),
+        OrgAccount(org.accounts["web"], "", "web", "", "ACTIVE", org.ous["Web"]),
+        session_hook=lambda _id, session: seen.append(session),
+    )
+    member_iam = open_clients(options(), seen[0]).iam()
+    with pytest.raises(ReadOnlyViolation, match="refused iam:CreateUser"):
+        member_iam.create_user(UserName="intruder")
+
+
+def test_the_reader_role_template_deploys_and_collection_works_through_it(aws_env: None) -> None:
+    with _organization() as built:
+        member = built.accounts["norole"]  # the one without a reader role yet
+        admin = admin_session(member)
+        cfn = admin.client("cloudformation")
+        cfn.create_stack(
+            StackName="iam-audit-reader",
+            TemplateBody=(DOCS / "org-reader-role.yaml").read_text(),
+            Parameters=[
+                {"ParameterKey": "ManagementAccountId", "ParameterValue": MANAGEMENT},
+                {"ParameterKey": "ExternalId", "ParameterValue": "audit-2026"},
+            ],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        iam = admin.client("iam")
+        role = iam.get_role(RoleName="iam-audit-reader")["Role"]
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}
+        assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "audit-2026"}}
+        inline = iam.get_role_policy(RoleName="iam-audit-reader", PolicyName="iam-audit-read-only")
+        document = inline["PolicyDocument"]
+        # moto's CloudFormation stores the inline document as Python's repr of the dict.
+        parsed = ast.literal_eval(document) if isinstance(document, str) else document
+        assert parsed == member_policy()
+        # ... which its own GetAccountAuthorizationDetails cannot read: store it as JSON.
+        iam.put_role_policy(
+            RoleName="iam-audit-reader",
+            PolicyName="iam-audit-read-only",
+            PolicyDocument=json.dumps(parsed),
+        )
+        access = _access(external_id="audit-2026")
+        snap = collect_org_snapshot(access)
+        result = collect_account(access, snap, snap.account(member))  # type: ignore[arg-type]
+        assert result.collection.status is CollectionStatus.COLLECTED, result.collection.reason
+    # moto's CloudFormation does not attach ManagedPolicyArns: read them from the template.
+    text = (DOCS / "org-reader-role.yaml").read_text()
+    resources = yaml.load(text, Loader=_CfnLoader)[  # noqa: S506 - a SafeLoader subclass
+        "Resources"
+    ]
+    assert resources["ReaderRole"]["Properties"]["ManagedPolicyArns"] == [
+        "Sub arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"
+    ]
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags kept as text ("!Sub x" reads "Sub x")."""
+
+
+_CfnLoader.add_multi_constructor(
+    "!",
+    lambda loader, tag, node: f"{tag} {node.value}" if isinstance(node, yaml.ScalarNode) else tag,
+)
