@@ -172,3 +172,13 @@ def test_never_applies_to_the_management_account_or_without_scps() -> None:
 )
 def test_service_linked_roles_are_exempt(arn: str, applies: bool) -> None:
     assert applies_to_principal(arn) is applies
+
+
+def test_guardrails_outside_iam_leave_an_administrator_with_a_note() -> None:
+    stay = scp("StayInTheOrganization", doc(deny("organizations:LeaveOrganization")), ROOT_ID)
+    verdict = scp_verdict(chain(scps=[stay]), "*")
+    assert verdict.allowed is True
+    assert verdict.notes == (
+        "SCP StayInTheOrganization at root denies organizations:LeaveOrganization",
+    )
+    assert scp_verdict(chain(scps=[stay]), "organizations:LeaveOrganization").allowed is False

@@ -3,7 +3,9 @@
 AWS's rule: an action is possible in a member account only if *every* level of its path (the
 root, each OU down to the account, the account itself) has an SCP that allows it, and no SCP
 at any level denies it. SCPs grant nothing; they only cap what identity policies grant. They
-never restrict the management account, nor service-linked roles.
+never restrict the management account, nor service-linked roles. For ``*`` (full admin), only a
+Deny touching IAM administration (:data:`ADMIN_ACTIONS`) takes it away; guardrails such as "deny
+leaving the organization" are reported as notes, not as a demotion.
 
 The answer names the blocker, e.g. "denied by SCP DenyIAM at OU Prod". Conditions are not
 evaluated: an Allow or a Deny under a Condition makes the answer *conditional*, and an SCP whose
@@ -82,9 +84,26 @@ def _parse_level(level: ScpLevel) -> _Level:
     return _Level(level.node.label, tuple(policies))
 
 
+# "Every action" under SCPs: what makes an administrator one is that nothing stops them from
+# granting themselves anything, i.e. managing IAM. Guardrail SCPs that deny a few other actions
+# (leaving the organization, stopping CloudTrail) leave a full administrator: they are notes.
+ADMIN_ACTIONS = (
+    "iam:AttachUserPolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutRolePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:CreateUser",
+    "iam:CreateRole",
+    "iam:CreateAccessKey",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PassRole",
+)
+
+
 def _denies(st: Statement, action: str) -> bool:
-    if action == "*":  # every action: any Deny that covers at least one action takes it away
-        return not (st.not_action and "*" in st.actions)
+    if action == "*":
+        return any(st.matches_action(a) for a in ADMIN_ACTIONS)
     return st.matches_action(action)
 
 
@@ -127,7 +146,9 @@ def _evaluate(
                 level_unknown.append(f"{where} was not collected")
                 continue
             for st in policy.statements:
-                if st.effect is Effect.DENY and _denies(st, action):
+                if st.effect is Effect.DENY and action == "*" and not _denies(st, action):
+                    notes.append(f"{where} denies {st.describe_actions()}")
+                elif st.effect is Effect.DENY and _denies(st, action):
                     scope = _deny_scope(st, resource)
                     if scope is None:
                         notes.append(f"denied on {st.describe_resources()} by {where}")
