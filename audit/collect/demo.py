@@ -279,6 +279,19 @@ def _plant_catalogue_problems(p: Planter) -> None:
             ),
         )
     iam.attach_role_policy(RoleName="vendor-readonly", PolicyArn=f"{AWS}/ReadOnlyAccess")
+    # A backup vendor's account may assume this role with no ExternalId
+    # (role-trust-external-account: "another account" in a single-account run).
+    with freeze_time(p.ago(180)):
+        iam.create_role(
+            RoleName="backup-vendor",
+            AssumeRolePolicyDocument=_doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ),
+        )
     # An old TLS certificate (server-certificate-expired: moto reports a 2012 expiry).
     iam.upload_server_certificate(
         ServerCertificateName="old-www-example-com",
