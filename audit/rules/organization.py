@@ -21,10 +21,18 @@ from audit.model_org import (
     ROOT_SESSIONS,
     AccountOrgContext,
 )
-from audit.rules._resources import account, iam_user_rows, user_resource
+from audit.rules._resources import (
+    account,
+    iam_user_rows,
+    key_columns,
+    unreported_users,
+    user_resource,
+)
 from audit.rules.controls import cis
 from audit.rules.registry import Context, rule
 from audit.rules.roles import restricting_keys
+
+_CREDENTIALS = ("password_enabled", *key_columns("active"))
 
 
 @rule(
@@ -62,7 +70,7 @@ def org_member_iam_users(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     where = f"member account {snap.meta.account_id}" + (
         f" ({org.ou_path_text})" if org.ou_path else ""
     )
-    for row in iam_user_rows(snap):
+    for row in iam_user_rows(snap, _CREDENTIALS):
         held = []
         if row.password_enabled:
             held.append("a console password")
@@ -78,6 +86,7 @@ def org_member_iam_users(snap: Snapshot, ctx: Context) -> Iterator[Result]:
             )
         else:
             yield Result.passed(res, f"IAM user {row.user} has no password and no active key.")
+    yield from unreported_users(snap, _CREDENTIALS)
 
 
 @rule(
