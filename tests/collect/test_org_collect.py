@@ -53,8 +53,8 @@ from audit.model_org import (
     OrgSnapshot,
     path_text,
 )
-from audit.org_context import attach_organization
-from tests.collect.conftest import ErrorResponder, _Raw, error_body, inject_error, options, plant
+from audit.org_context import account_context, attach_organization
+from tests.collect.conftest import _Raw, error_body, inject_error, options, plant
 
 MANAGEMENT = "123456789012"
 
@@ -330,14 +330,8 @@ def test_organization_api_failures_are_data(org: Org) -> None:
     assert not snap.has_part(PART_SERVICE_CONTROL_POLICIES) and snap.has_part(PART_ORGANIZATION)
     assert all(not p.targets_known for p in snap.policies)
     # A member evaluated against it knows its SCP chain is unproven.
-    context = attach_organization_context(snap, org.accounts["web"])
-    assert any("targets of SCP DenyIAM were not collected" in g for g in context)
-
-
-def attach_organization_context(snap: OrgSnapshot, account_id: str) -> tuple[str, ...]:
-    from audit.org_context import account_context
-
-    return account_context(snap, account_id).scps.gaps
+    gaps = account_context(snap, org.accounts["web"]).scps.gaps
+    assert any("targets of SCP DenyIAM were not collected" in g for g in gaps)
 
 
 def test_one_ou_that_cannot_be_listed_marks_discovery_incomplete(org: Org) -> None:
@@ -396,7 +390,6 @@ def test_merged_snapshot_of_a_member_carries_its_org_context(default_run: Run) -
         ["FullAWSAccess"],
         ["FullAWSAccess"],
     ]
-    assert ErrorResponder  # the conftest responder the helpers above build on
 
 
 # --- least privilege and read-only ------------------------------------------------------------
