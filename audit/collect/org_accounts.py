@@ -60,7 +60,9 @@ class OrgAccess:
 
 def open_org_access(options: OrgOptions, session: boto3.session.Session | None = None) -> OrgAccess:
     """Credentials and identity of the caller; CollectionError (one line) when there are none."""
-    clients = open_clients(options.collect, session)
+    # The caller's clients alone may send sts:AssumeRole (into each member's reader role); the
+    # sessions collection then opens, the caller's own account included, may not.
+    clients = open_clients(options.collect, session, allow_assume_role=True)
     identity = caller_identity(clients)
     return OrgAccess(options, clients, identity, clients.client("sts"))
 

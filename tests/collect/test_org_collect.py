@@ -478,6 +478,11 @@ def test_the_guard_refuses_anything_else_in_organization_runs(org: Org) -> None:
     member_iam = open_clients(options(), seen[0]).iam()
     with pytest.raises(ReadOnlyViolation, match="refused iam:CreateUser"):
         member_iam.create_user(UserName="intruder")
+    # and they cannot hop further: AssumeRole is the caller's alone.
+    with pytest.raises(ReadOnlyViolation, match="refused sts:AssumeRole"):
+        open_clients(options(), seen[0]).client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{MANAGEMENT}:role/x", RoleSessionName="hop"
+        )
 
 
 def test_the_reader_role_template_deploys_and_collection_works_through_it(aws_env: None) -> None:
