@@ -41,7 +41,7 @@ ISSUE_4_IDS = {
     "server-certificate-expired", "access-analyzer-enabled", "identity-federation",
     "role-trust-any-principal",
     "user-effective-admin", "admin-without-mfa", "user-privilege-escalation",
-    "policy-privilege-escalation",
+    "policy-privilege-escalation", "role-privilege-escalation",
 }  # fmt: skip
 # Issue 10 (IAM Identity Center): the fixed ids, plus sso-customer-policy-missing (chosen here).
 ISSUE_10_IDS = {

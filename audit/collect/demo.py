@@ -279,6 +279,28 @@ def _plant_catalogue_problems(p: Planter) -> None:
             ),
         )
     iam.attach_role_policy(RoleName="vendor-readonly", PolicyArn=f"{AWS}/ReadOnlyAccess")
+    # A build role that may attach any policy to itself (role-privilege-escalation).
+    with freeze_time(p.ago(120)):
+        iam.create_role(
+            RoleName="ci-deployer",
+            AssumeRolePolicyDocument=_doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "codebuild.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ),
+        )
+    iam.put_role_policy(
+        RoleName="ci-deployer",
+        PolicyName="self-manage",
+        PolicyDocument=_doc(
+            _allow(
+                ["iam:AttachRolePolicy", "iam:ListAttachedRolePolicies"],
+                f"arn:aws:iam::{DEMO_ACCOUNT_ID}:role/ci-deployer",
+            )
+        ),
+    )
     # A backup vendor's account may assume this role with no ExternalId
     # (role-trust-external-account: "another account" in a single-account run).
     with freeze_time(p.ago(180)):

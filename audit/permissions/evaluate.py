@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from audit.model import AttachedPolicy, InlinePolicy, ManagedPolicy, Snapshot, User
+from audit.model import AttachedPolicy, InlinePolicy, Role, Snapshot, User
 from audit.permissions.statements import Effect, Statement, parse_document
 
 
@@ -67,6 +67,8 @@ class Access:
 
 def unique(items: Iterable[str]) -> tuple[str, ...]:
     """The items in first-seen order, each once."""
+    if isinstance(items, tuple) and len(items) < 2:
+        return items
     return tuple(dict.fromkeys(items))
 
 
@@ -79,52 +81,106 @@ def _unreadable(policies: Iterable[InlinePolicy], of: str = "") -> list[str]:
     return [f"inline policy {p.name}{of} (unreadable)" for p in policies if p.unreadable]
 
 
-def _attached_sources(
-    prefix: str,
-    attached: Iterable[AttachedPolicy],
-    by_arn: Mapping[str, ManagedPolicy],
-    unresolved: list[str],
-) -> list[PolicySource]:
-    found = []
-    for ap in attached:
-        policy = by_arn.get(ap.arn)
-        if policy is None:
-            unresolved.append(ap.arn)
-            continue
-        found.append(PolicySource(f"{prefix}policy {ap.name}", parse_document(policy.document)))
-    return found
+class PolicyIndex:
+    """Effective permissions of the snapshot's users and roles, each managed policy parsed once.
+
+    Principals holding the same managed policy share its parsed statements (the same objects),
+    which is what lets the escalation graph group principals with identical grants.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.by_arn = snapshot.policy_by_arn()
+        self.groups = snapshot.group_by_name()
+        self._parsed: dict[str, tuple[Statement, ...]] = {}
+        self._group_sources: dict[str, tuple[list[PolicySource], list[str]]] = {}
+
+    def managed(self, arn: str) -> tuple[Statement, ...] | None:
+        """The statements of the managed policy ``arn``, None when it was not collected."""
+        found = self._parsed.get(arn)
+        if found is None:
+            policy = self.by_arn.get(arn)
+            if policy is None:
+                return None
+            found = self._parsed[arn] = parse_document(policy.document)
+        return found
+
+    def _attached(
+        self, prefix: str, attached: Iterable[AttachedPolicy], unresolved: list[str]
+    ) -> list[PolicySource]:
+        found = []
+        for ap in attached:
+            statements = self.managed(ap.arn)
+            if statements is None:
+                unresolved.append(ap.arn)
+                continue
+            found.append(PolicySource(f"{prefix}policy {ap.name}", statements))
+        return found
+
+    def group_sources(self, name: str) -> tuple[list[PolicySource], list[str]]:
+        """A group's policy sources and what of them is missing, built once per group."""
+        cached = self._group_sources.get(name)
+        if cached is None:
+            group = self.groups.get(name)
+            unresolved: list[str] = []
+            if group is None:
+                cached = ([], [f"group {name}"])
+            else:
+                prefix = f"via group {group.name} -> "
+                unresolved += _unreadable(group.inline_policies, f" of group {group.name}")
+                sources = [_inline_source(prefix, p) for p in group.inline_policies]
+                sources += self._attached(prefix, group.attached_policies, unresolved)
+                cached = (sources, unresolved)
+            self._group_sources[name] = cached
+        return cached
+
+    def _bounded(
+        self,
+        name: str,
+        sources: list[PolicySource],
+        boundary_arn: str | None,
+        unresolved: list[str],
+    ) -> EffectivePermissions:
+        boundary = None
+        missing_boundary = None
+        if boundary_arn:
+            statements = self.managed(boundary_arn)
+            if statements is None:
+                unresolved.append(boundary_arn)
+                missing_boundary = boundary_arn
+            else:
+                policy_name = self.by_arn[boundary_arn].name
+                boundary = PolicySource(f"permissions boundary {policy_name}", statements)
+        return EffectivePermissions(
+            name, tuple(sources), boundary, tuple(unresolved), missing_boundary
+        )
+
+    def user(self, user: User) -> EffectivePermissions:
+        """Own inline and attached policies, every group's, and the boundary when there is one."""
+        unresolved = _unreadable(user.inline_policies)
+        sources = [_inline_source("via ", p) for p in user.inline_policies]
+        sources += self._attached("via ", user.attached_policies, unresolved)
+        for group_name in user.groups:
+            group_sources, missing = self.group_sources(group_name)
+            sources += group_sources
+            unresolved += missing
+        return self._bounded(user.name, sources, user.permissions_boundary_arn, unresolved)
+
+    def role(self, role: Role) -> EffectivePermissions:
+        """Own inline and attached policies and the boundary (roles have no groups)."""
+        unresolved = _unreadable(role.inline_policies)
+        sources = [_inline_source("via ", p) for p in role.inline_policies]
+        sources += self._attached("via ", role.attached_policies, unresolved)
+        return self._bounded(role.name, sources, role.permissions_boundary_arn, unresolved)
 
 
 def user_permissions(snapshot: Snapshot, user: User) -> EffectivePermissions:
-    """Own inline and attached policies, every group's, and the boundary when there is one."""
-    by_arn = snapshot.policy_by_arn()
-    groups = snapshot.group_by_name()
-    unresolved = _unreadable(user.inline_policies)
-    sources = [_inline_source("via ", p) for p in user.inline_policies]
-    sources += _attached_sources("via ", user.attached_policies, by_arn, unresolved)
-    for group_name in user.groups:
-        group = groups.get(group_name)
-        if group is None:
-            unresolved.append(f"group {group_name}")
-            continue
-        prefix = f"via group {group.name} -> "
-        unresolved += _unreadable(group.inline_policies, f" of group {group.name}")
-        sources += [_inline_source(prefix, p) for p in group.inline_policies]
-        sources += _attached_sources(prefix, group.attached_policies, by_arn, unresolved)
-    boundary = None
-    missing_boundary = None
-    if user.permissions_boundary_arn:
-        policy = by_arn.get(user.permissions_boundary_arn)
-        if policy is None:
-            unresolved.append(user.permissions_boundary_arn)
-            missing_boundary = user.permissions_boundary_arn
-        else:
-            boundary = PolicySource(
-                f"permissions boundary {policy.name}", parse_document(policy.document)
-            )
-    return EffectivePermissions(
-        user.name, tuple(sources), boundary, tuple(unresolved), missing_boundary
-    )
+    """One user's effective permissions (rules share them through :mod:`.analysis` instead)."""
+    return PolicyIndex(snapshot).user(user)
+
+
+def role_permissions(snapshot: Snapshot, role: Role) -> EffectivePermissions:
+    """One role's effective permissions: its own policies within its boundary."""
+    return PolicyIndex(snapshot).role(role)
 
 
 def document_permissions(path: str, document: Mapping[str, Any]) -> EffectivePermissions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -52,6 +52,8 @@ class Statement:
     not_resource: bool  # True: ``resources`` is a NotResource list
     conditional: bool
     sid: str = ""
+    # The decoded Condition block, for the evaluator that decides what the snapshot can decide.
+    condition: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     def matches_action(self, action: str) -> bool:
         hit = any(wildcard_match(p, action) for p in self.actions)
@@ -99,6 +101,7 @@ def parse_statement(raw: Any) -> Statement:
         raise ValueError(f"statement Effect must be Allow or Deny, not {effect_text!r}")
     not_action = "NotAction" in raw
     not_resource = "NotResource" in raw
+    condition = raw.get("Condition")
     return Statement(
         effect=Effect(effect_text),
         actions=_strings(raw.get("NotAction" if not_action else "Action"), "Action"),
@@ -107,6 +110,7 @@ def parse_statement(raw: Any) -> Statement:
         not_resource=not_resource,
         conditional=bool(raw.get("Condition")),
         sid=str(raw.get("Sid", "")),
+        condition=condition if isinstance(condition, Mapping) and condition else None,
     )
 
 

@@ -9,6 +9,7 @@ from audit.rules import (
     account,
     credentials,
     effective_access,
+    escalation,
     groups,
     identity_center,
     managed_policies,
@@ -31,6 +32,7 @@ THEMES: tuple[ModuleType, ...] = (
     roles,
     account,
     effective_access,
+    escalation,
     identity_center,
     organization,
 )

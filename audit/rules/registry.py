@@ -8,23 +8,36 @@ clock. The engine turns results into findings and attaches the metadata.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from audit.findings import Result, Severity
 from audit.model import Snapshot
 from audit.settings import Settings, Thresholds
 
 BEYOND_BENCHMARKS = "beyond the benchmarks"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Context:
     as_of: datetime
     thresholds: Thresholds
+    # Work several rules share within one evaluation (e.g. effective permissions): the engine
+    # makes one Context per evaluate(), so this lives exactly as long as that evaluation.
+    _memo: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def days_since(self, when: datetime) -> int:
         return (self.as_of - when).days
+
+    def shared(self, name: str, snapshot: Snapshot, build: Callable[[], T]) -> T:
+        """``build()`` once per snapshot for this evaluation, then the same object."""
+        held = self._memo.get(name)
+        if held is None or held[0] is not snapshot:
+            held = self._memo[name] = (snapshot, build())
+        value: T = held[1]
+        return value
 
 
 RuleCheck = Callable[[Snapshot, Context], Iterable[Result]]

@@ -50,7 +50,7 @@ def test_demo_messages_name_the_specifics(demo_result: AuditResult) -> None:
         "frank.sre can do * on * via group Admins -> policy AdministratorAccess"
     )
     assert (
-        "iam:CreateAccessKey via group Deployers -> policy RotateKeys"
+        "legacy-backup -[iam:CreateAccessKey]-> user"
         in (messages[("user-privilege-escalation", "legacy-backup")])
     )
     assert messages[("policy-service-wildcard", "LegacyS3Full")] == (

@@ -1,12 +1,11 @@
-"""Rules on effective access: admin by any path, admin without MFA, privilege escalation."""
+"""Rules on effective access: admin by any path, admin without MFA (escalation: see
+test_escalation_graph.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from audit.findings import Severity, Status
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.fixtures.snapshots import ADMIN, allow, doc, group, policy, report, role, snapshot, user
+from tests.fixtures.snapshots import ADMIN, allow, doc, group, policy, report, snapshot, user
 from tests.rules.builders import by_name, run, statuses
 
 READ = policy("Read", doc(allow(["s3:Get*", "ec2:Describe*"])))
@@ -73,63 +72,3 @@ def test_admin_without_mfa() -> None:
         "a password and no MFA."
     )
     assert by_name(got)["bob"].severity is Severity.CRITICAL
-
-
-def test_user_privilege_escalation() -> None:
-    passer = policy("PassAnyRole", doc(allow("iam:PassRole")))
-    snap = base(
-        user("dev", groups=("readers",), inline={"ec2": doc(allow("ec2:RunInstances"))}),
-        user("ops", groups=("ops",)),
-        user("reader", groups=("readers",)),
-        user("maybe", inline={"k": doc(allow("iam:CreateAccessKey", Condition=MFA_ONLY))}),
-        user("ghost", boundary=GHOST),
-        policies=(passer,),
-    )
-    snap = replace(snap, groups=(*snap.groups, group("ops", attached=(passer,))))
-    got = by_name(run("user-privilege-escalation", snap))
-    assert got["dev"].status is Status.PASS  # RunInstances without PassRole is not enough
-    assert got["reader"].status is Status.PASS
-    assert got["ops"].status is Status.PASS  # PassRole alone is not enough either
-    assert got["maybe"].status is Status.FAIL and got["maybe"].severity is Severity.MEDIUM
-    assert "iam:CreateAccessKey (conditional) via inline policy k" in got["maybe"].message
-    assert got["ghost"].status is Status.NOT_ASSESSED
-
-    both = base(
-        user("dev", groups=("ops",), inline={"ec2": doc(allow("ec2:RunInstances"))}),
-        policies=(passer,),
-    )
-    both = replace(both, groups=(*both.groups, group("ops", attached=(passer,))))
-    (finding,) = run("user-privilege-escalation", both)
-    assert finding.status is Status.FAIL and finding.severity is Severity.HIGH
-    assert finding.message == (
-        "dev can escalate privileges by 1 method(s): iam:PassRole + ec2:RunInstances "
-        "via group ops -> policy PassAnyRole, via inline policy ec2"
-    )
-
-
-def test_admin_escalation_message_is_bounded() -> None:
-    (finding,) = run("user-privilege-escalation", base(user("alice", groups=("g-admins",))))
-    assert finding.status is Status.FAIL
-    assert "by 23 method(s)" in finding.message and "and 20 more" in finding.message
-
-
-def test_policy_privilege_escalation() -> None:
-    putter = policy("SelfService", doc(allow(["iam:PutUserPolicy", "s3:GetObject"])))
-    cfn = doc(allow(["iam:PassRole", "cloudformation:*"]))
-    builder = role("builder", role_id="AROAB", inline={"cfn": cfn})
-    snap = base(
-        user("u", inline={"safe": doc(allow("s3:GetObject"))}),
-        roles=(builder,),
-        policies=(putter,),
-    )
-    got = by_name(run("policy-privilege-escalation", snap))
-    assert "AdministratorAccess" not in got  # AWS managed: judged through the users holding it
-    assert got["SelfService"].status is Status.FAIL
-    assert got["SelfService"].message == (
-        "SelfService allows privilege escalation: iam:PutUserPolicy."
-    )
-    assert got["Read"].status is Status.PASS
-    assert got["user u: safe"].status is Status.PASS
-    inline = got["role builder: cfn"]
-    assert inline.status is Status.FAIL and inline.resource_type == "inline_policy"
-    assert "iam:PassRole + cloudformation:CreateStack" in inline.message
