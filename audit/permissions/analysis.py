@@ -14,21 +14,40 @@ from datetime import datetime
 from functools import cached_property
 
 from audit.model import Role, Snapshot, User
+from audit.permissions.conditions import YES, Answer, Tri
 from audit.permissions.decide import Decider, ScpCheck, scps_allow_everything
 from audit.permissions.evaluate import Access, EffectivePermissions, PolicyIndex, admin_access
 from audit.permissions.graph import Graph, Node
+from audit.permissions.scp import scp_verdict
+
+
+def scp_check(snapshot: Snapshot) -> ScpCheck:
+    """The SCP hook for this account: its collected SCP chain (audit/permissions/scp.py), or
+    nothing to cut in a single-account run and in the management account."""
+    org = snapshot.organization
+    if org is None or not org.scps.applies:
+        return scps_allow_everything
+    chain = org.scps
+
+    def check(action: str, resource: str | None) -> Answer:
+        verdict = scp_verdict(chain, action, resource)
+        allowed = verdict.allowed
+        if allowed is True:
+            return YES
+        reason = verdict.reason or f"SCPs: {verdict.decision.value}"
+        return Answer(Tri.NO if allowed is False else Tri.MAYBE, (reason,))
+
+    return check
 
 
 class AccessAnalysis:
     """Effective permissions of every user and role, computed on first use, then shared."""
 
-    def __init__(
-        self, snapshot: Snapshot, as_of: datetime, scp: ScpCheck = scps_allow_everything
-    ) -> None:
+    def __init__(self, snapshot: Snapshot, as_of: datetime, scp: ScpCheck | None = None) -> None:
         self.snapshot = snapshot
         self.as_of = as_of
         self.index = PolicyIndex(snapshot)
-        self.decider = Decider(scp)
+        self.decider = Decider(scp if scp is not None else scp_check(snapshot))
 
     @cached_property
     def _perms(self) -> dict[Node, EffectivePermissions]:

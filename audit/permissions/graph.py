@@ -257,9 +257,7 @@ class ArnIndex:
             prefix = pattern[:cut].lower()
             lo = bisect.bisect_left(self._lower, prefix)
             hi = bisect.bisect_left(self._lower, prefix + "\uffff")
-            found = frozenset(
-                arn for arn in self._arns[lo:hi] if wildcard_match(pattern, arn)
-            )
+            found = frozenset(arn for arn in self._arns[lo:hi] if wildcard_match(pattern, arn))
             self._cache[pattern] = found
         return found
 

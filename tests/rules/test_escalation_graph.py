@@ -506,3 +506,13 @@ def test_permissions_are_computed_once_per_evaluation(monkeypatch: pytest.Monkey
     snap = account(me(allow("iam:CreateAccessKey")), user("boss", attached=(ADMIN,)))
     evaluate(snap, as_of=T0)
     assert sorted(calls) == ["boss", "me"]
+
+
+def test_collected_scps_cut_edges() -> None:
+    from tests.rules.org_builders import PROD_OU, in_org, org_snapshot, scp
+
+    snap = account(me(allow("iam:CreateAccessKey")), user("boss", attached=(ADMIN,)))
+    assert escalates(in_org(snap))  # FullAWSAccess everywhere: nothing cut
+    no_iam = org_snapshot(scps=[scp("DenyIAM", doc(deny("iam:*")), PROD_OU)])
+    got = verdict(in_org(snap, no_iam))
+    assert got.status is Status.PASS
