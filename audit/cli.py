@@ -30,6 +30,7 @@ from audit.errors import (
     AuditError,
     InputError,
 )
+from audit.explain import EXPLAIN_FORMATS
 from audit.explain_sso import explain_anyone
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
@@ -435,16 +436,26 @@ def rules(fmt: str, config: Path | None) -> int:
 
 
 @cli.command()
-@click.argument("user")
+@click.argument("name")
 @click.argument("snapshot_file", type=click.Path(dir_okay=False, path_type=Path))
-def explain(user: str, snapshot_file: Path) -> int:
-    """Show USER's effective permissions in SNAPSHOT_FILE and where each comes from.
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPLAIN_FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def explain(name: str, snapshot_file: Path, fmt: str) -> int:
+    """Show NAME's effective permissions in SNAPSHOT_FILE, where each comes from, and its
+    shortest privilege-escalation path.
 
-    USER is an IAM user, or an IAM Identity Center user name or e-mail: then every account the
-    person reaches, through which group and permission set, admin or able to escalate.
+    NAME is an IAM user or role (user/NAME or role/NAME when both exist), or an IAM Identity
+    Center user name or e-mail: then every account the person reaches, through which group and
+    permission set, admin or able to escalate (text only).
     """
     snapshot, _digest = read_snapshot(snapshot_file)
-    _say(explain_anyone(snapshot, user), nl=False)
+    _say(explain_anyone(snapshot, name, fmt), nl=False)
     return EXIT_OK
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from audit.errors import InputError
-from audit.explain import explain_user
+from audit.explain import explain
 from audit.model import Snapshot
 from audit.model_sso import PART_IDENTITY_CENTER, IdentityCenter, IdentityStoreUser
 from audit.permissions import Verdict
@@ -136,13 +136,17 @@ def explain_person(snapshot: Snapshot, name: str) -> str:
     return explain_person_view(view, user)
 
 
-def explain_anyone(snapshot: Snapshot, name: str) -> str:
-    """An IAM user of that name first (exact), then an Identity Center person."""
-    if any(u.name == name for u in snapshot.users) or snapshot.identity_center is None:
-        return explain_user(snapshot, name)
+def explain_anyone(snapshot: Snapshot, name: str, fmt: str = "text") -> str:
+    """An IAM user or role of that name first (exact), then an Identity Center person."""
+    principals = {u.name for u in snapshot.users} | {r.name for r in snapshot.roles}
+    direct = name in principals or name.startswith(("user/", "role/"))
+    if direct or snapshot.identity_center is None:
+        return explain(snapshot, name, fmt)
     if is_person(snapshot, name):
+        if fmt != "text":
+            raise InputError("--format json explains IAM users and roles; a person is text only")
         return explain_person(snapshot, name)
     try:
-        return explain_user(snapshot, name)
+        return explain(snapshot, name, fmt)
     except InputError as exc:
         raise InputError(f"{exc}; nor an Identity Center user (user name or e-mail)") from None

@@ -11,7 +11,7 @@ import pytest
 
 from audit.cli import main
 from audit.snapshot_io import write_snapshot
-from tests.fixtures.snapshots import ADMIN, allow, deny, doc, group, policy, snapshot, user
+from tests.fixtures.snapshots import ADMIN, allow, deny, doc, group, policy, role, snapshot, user
 from tests.test_catalogue import CATALOGUE_IDS
 
 
@@ -40,6 +40,19 @@ def snap_file(tmp_path: Path) -> Path:
                     )
                 },
                 boundary=bound.arn,
+            ),
+        ),
+        roles=(
+            role(
+                "builder",
+                trust=doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ),
+                attached=(ADMIN,),
             ),
         ),
         groups=(group("admins", attached=(ADMIN,)), group("ops", attached=(passer,))),
@@ -80,7 +93,9 @@ def test_explain_unknown_user_is_one_line(
 ) -> None:
     code, out, err = cli(capsys, "explain", "ALICE", str(snap_file))
     assert code == 2 and out == ""
-    assert err == "iam-audit: error: no IAM user 'ALICE' in the snapshot (did you mean alice?)\n"
+    assert err == (
+        "iam-audit: error: no IAM user or role 'ALICE' in the snapshot (did you mean alice?)\n"
+    )
     code, _, err = cli(capsys, "explain", "alice", str(snap_file.parent / "missing.json.gz"))
     assert code == 2 and "snapshot file not found" in err
 
@@ -112,3 +127,32 @@ def test_rules_formats(capsys: pytest.CaptureFixture[str]) -> None:
 
     code, _, err = cli(capsys, "rules", "--format", "xml")
     assert code == 2 and "'xml' is not one of" in err
+
+
+def test_explain_shows_the_escalation_path_step_by_step(
+    capsys: pytest.CaptureFixture[str], snap_file: Path
+) -> None:
+    code, out, _ = cli(capsys, "explain", "dev", str(snap_file))
+    assert code == 0
+    lines = out.splitlines()
+    assert "Escalation (to an administrator, 1 step(s), conditional):" in lines
+    assert "  1. user dev -[iam:PassRole + ec2:RunInstances]-> role builder" in lines
+    assert "  only if: condition Bool on aws:SecureTransport" in lines
+    code, out, _ = cli(capsys, "explain", "alice", str(snap_file))
+    assert "Escalation: none needed, it is an administrator already" in out.splitlines()
+
+
+def test_explain_a_role_and_json(capsys: pytest.CaptureFixture[str], snap_file: Path) -> None:
+    code, out, _ = cli(capsys, "explain", "builder", str(snap_file))
+    assert code == 0 and out.startswith("Role builder (arn:aws:iam::")
+    code, out, _ = cli(capsys, "explain", "dev", str(snap_file), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "user" and data["groups"] == ["ops"]
+    assert data["admin"]["verdict"] == "not granted"
+    assert data["escalation"]["to_admin"] is True
+    assert [s["kind"] for s in data["escalation"]["steps"]] == ["pass-role", "gain"]
+    assert data["escalation"]["conditional"] == ["condition Bool on aws:SecureTransport"]
+    assert {"path": "via inline policy run"}.items() <= data["sources"][0].items()
+    code, out, _ = cli(capsys, "explain", "role/builder", str(snap_file), "--format", "json")
+    assert json.loads(out)["escalation"] is None and json.loads(out)["kind"] == "role"

@@ -15,6 +15,7 @@ from typing import Any
 from audit.findings import AuditResult, Finding, Severity, Status
 from audit.model import ALL_PARTS, ApiOutcome, CredentialRow, OutcomeStatus, Snapshot, User
 from audit.report.view_access_review import AccessReviewView, access_review_view
+from audit.report.view_escalation import EscalatedAdmin, escalated_admins
 from audit.report.view_people import PeopleSection, people_section
 from audit.report.view_review import ReviewView, TrendSeries, review_view
 from audit.rules import all_rules
@@ -200,6 +201,8 @@ class ReportView:
     # IAM Identity Center people x accounts (audit/report/view_people.py); None: no instance.
     people: PeopleSection | None = None
     access_review: AccessReviewView | None = None  # the last access review, verified
+    # Administrators by escalation (audit.report.view_escalation).
+    escalated_admins: tuple[EscalatedAdmin, ...] = ()
 
     @property
     def total_failing(self) -> int:
@@ -622,4 +625,5 @@ def build_view(
         review=changes,
         people=people_section(snapshot),
         access_review=access_review_view(access_review) if access_review is not None else None,
+        escalated_admins=escalated_admins(result),
     )
