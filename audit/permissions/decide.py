@@ -129,17 +129,21 @@ class Decider:
             self._touches[id(statements)] = found
         return found
 
+    def held(self, perms: EffectivePermissions) -> frozenset[str]:
+        """The graph's actions (lower case, :data:`ALL_ACTIONS`) some Allow of ``perms`` names."""
+        found = self._held.get(id(perms))
+        if found is None:
+            found = frozenset().union(*(self._held_in(src.statements) for src in perms.sources))
+            self._held[id(perms)] = found
+        return found
+
     def holds(self, perms: EffectivePermissions, action: str) -> bool:
         """A cheap first test: does any Allow name the action at all?"""
         action = action.lower()
         if action not in ALL_ACTIONS:
             ident, _ = self.relevant(perms, action)
             return any(st.effect is Effect.ALLOW for _, st in ident)
-        held = self._held.get(id(perms))
-        if held is None:
-            held = frozenset().union(*(self._held_in(src.statements) for src in perms.sources))
-            self._held[id(perms)] = held
-        return action in held
+        return action in self.held(perms)
 
     def decide(
         self, perms: EffectivePermissions, action: str, arn: str | None, request: Request

@@ -67,6 +67,22 @@ from audit.permissions.statements import Effect, Statement, parse_statement, wil
 MODIFIED = "modified"
 # Condition keys about who calls: a policy using them answers differently per caller.
 _CALLER_KEYS = ("aws:principal", "aws:username", "aws:userid", "aws:sourceidentity")
+_CREDENTIAL_KEY_ACTIONS = (*CREDENTIAL_ACTIONS, "iam:DeleteAccessKey")
+_MODIFY_ACTIONS = (
+    *USER_POLICY_ACTIONS,
+    *GROUP_POLICY_ACTIONS,
+    *ROLE_POLICY_ACTIONS,
+    *POLICY_VERSION_ACTIONS,
+    *BOUNDARY_ACTIONS["user"],
+    *BOUNDARY_ACTIONS["role"],
+    ADD_TO_GROUP,
+)
+_COMPUTE_ACTIONS = tuple(
+    dict.fromkeys(
+        [PASS_ROLE]
+        + [a for m in (*PASS_ROLE_METHODS, *EXISTING_COMPUTE_METHODS) for a in m.actions]
+    )
+)
 UNBOUNDED = "unbounded"
 
 
@@ -300,6 +316,7 @@ class Graph:
         self._paths: dict[Node, EscalationPath | None] = {}
         self._admin_gains: dict[Node, Gain | None] = {}
         self._shared: dict[tuple[object, ...], list[Edge]] = {}
+        self._is_admin: dict[Node, bool] = {}
         self._free: dict[int, bool] = {}
         self.group_arns = frozenset(g.arn for g in snapshot.groups)
         self.trust_conditional = any(st.condition for _, st in self.trust.account)
@@ -323,8 +340,11 @@ class Graph:
         return self.users[node.name].tags if node.kind == "user" else self.roles[node.name].tags
 
     def is_admin(self, node: Node) -> bool:
-        access = self.admin.get(node)
-        return access is not None and access.verdict is Verdict.ALLOWED
+        found = self._is_admin.get(node)
+        if found is None:
+            access = self.admin.get(node)
+            found = self._is_admin[node] = access is not None and access.verdict is Verdict.ALLOWED
+        return found
 
     # --- edges -----------------------------------------------------------------------------
 
@@ -418,43 +438,60 @@ class Graph:
                 found = []
             else:
                 caller = self.caller(node)
-                key = self._shared_key(node)
-                shared = self._shared.get(key) if key is not None else None
-                if shared is None:
-                    shared = [
-                        *self._assume(node, caller, by_name=False),
-                        *self._credentials(node, caller),
-                        *self._compute(node, caller),
-                    ]
-                    if key is not None:
-                        self._shared[key] = shared
-                reach = _best([*self._assume(node, caller, by_name=True), *shared])
+                reach = _best(
+                    [*self._assume(node, caller, by_name=True), *self._shared_steps(node, caller)]
+                )
                 reach = [e for e in reach if e.target != node]
                 found = _best([*reach, *self._modify(node, caller, reach)])
             self._edges[node] = found
         return found
 
-    def _shared_key(self, node: Node) -> tuple[object, ...] | None:
-        """Principals with the same escalation-relevant policies, none of them depending on
-        who the caller is, have the same steps to others (except those naming them): the
-        steps are computed once per such key. None when the caller matters."""
-        perms = self.perms[node]
-        if self.trust_conditional:
-            return None
-        sources = [*perms.sources, *([perms.boundary] if perms.boundary else [])]
-        key: list[object] = [perms.missing_boundary]
-        for n, src in enumerate(sources):
-            if not self.decider.touches(src.statements):
-                continue
-            if not self._caller_free(src.statements):
-                return None
-            key.append(id(src.statements) if n < len(perms.sources) else -id(src.statements))
-        return tuple(key)
+    def _shared_steps(self, node: Node, caller: Caller) -> list[Edge]:
+        """Steps to others that depend only on the statements naming their actions: computed
+        once per such set of statements (when none depends on who the caller is) and shared
+        by every principal holding exactly those statements."""
+        out: list[Edge] = []
+        kinds: tuple[tuple[str, tuple[str, ...], Callable[[], Iterable[Edge]]], ...] = (
+            ("assume", (ASSUME,), lambda: self._assume(node, caller, by_name=False)),
+            ("trust", (UPDATE_TRUST, ASSUME), lambda: self._update_trust(node, caller)),
+            ("credentials", _CREDENTIAL_KEY_ACTIONS, lambda: self._credentials(node, caller)),
+            ("compute", _COMPUTE_ACTIONS, lambda: self._compute(node, caller)),
+        )
+        for name, actions, produce in kinds:
+            key = self._steps_key(node, name, actions)
+            steps = self._shared.get(key) if key is not None else None
+            if steps is None:
+                steps = list(produce())
+                if key is not None:
+                    self._shared[key] = steps
+            out += steps
+        return out
 
-    def _caller_free(self, statements: tuple[Statement, ...]) -> bool:
-        found = self._free.get(id(statements))
+    def _steps_key(
+        self, node: Node, name: str, actions: tuple[str, ...]
+    ) -> tuple[object, ...] | None:
+        if name == "assume" and self.trust_conditional:
+            return None
+        perms = self.perms[node]
+        parts: list[object] = [name, perms.missing_boundary]
+        # An action no Allow names takes part in no step: only held actions shape the key.
+        held = self.decider.held(perms)
+        for action in actions:
+            if action.lower() not in held:
+                continue
+            parts.append(action)
+            ident, bound = self.decider.relevant(perms, action)
+            if not all(self._statement_free(st) for _, st in ident):
+                return None
+            parts.append(tuple(id(st) for _, st in ident))
+            parts.append(None if bound is None else ("b", *(id(st) for _, st in bound)))
+        return tuple(parts)
+
+    def _statement_free(self, st: Statement) -> bool:
+        """The statement answers the same whoever calls (no policy variable, no caller key)."""
+        found = self._free.get(id(st))
         if found is None:
-            found = not any(
+            found = not (
                 any("${" in r for r in st.resources)
                 or any(
                     str(k).lower().startswith(_CALLER_KEYS)
@@ -462,9 +499,8 @@ class Graph:
                     if isinstance(block, Mapping)
                     for k in block
                 )
-                for st in statements
             )
-            self._free[id(statements)] = found
+            self._free[id(st)] = found
         return found
 
     def _assume(self, node: Node, caller: Caller, by_name: bool) -> Iterator[Edge]:
@@ -486,7 +522,6 @@ class Graph:
                 if named_arns is None or r.arn in named_arns
             ]
         yield from self._assume_trusted(node, caller, trusted)
-        yield from self._update_trust(node, caller)
 
     def _assume_trusted(
         self, node: Node, caller: Caller, trusted: list[tuple[Role, Statement, bool]]
@@ -601,20 +636,8 @@ class Graph:
         """Rewrite ``node`` itself, or a principal it reaches in one step."""
         targets: list[tuple[Node, Edge | None]] = [(node, None)]
         targets += [(e.target, e) for e in reach if not self.is_admin(e.target)]
-        perms = self.perms[node]
-        iam_held = {
-            a
-            for a in (
-                *USER_POLICY_ACTIONS,
-                *GROUP_POLICY_ACTIONS,
-                *ROLE_POLICY_ACTIONS,
-                *POLICY_VERSION_ACTIONS,
-                *BOUNDARY_ACTIONS["user"],
-                *BOUNDARY_ACTIONS["role"],
-                ADD_TO_GROUP,
-            )
-            if self.decider.holds(perms, a)
-        }
+        held = self.decider.held(self.perms[node])
+        iam_held = {a for a in _MODIFY_ACTIONS if a.lower() in held}
         if not iam_held:
             return
         # What the held actions can name at all (None: anything): most targets are out.
@@ -727,6 +750,7 @@ class Graph:
         self.admin[node] = admin_access(perms)
         self._paths.pop(node, None)
         self._edges.pop(node, None)
+        self._is_admin.pop(node, None)
         return self.escalation(node)
 
     # --- what a node has -------------------------------------------------------------------
