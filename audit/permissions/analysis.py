@@ -47,7 +47,7 @@ class AccessAnalysis:
         self.snapshot = snapshot
         self.as_of = as_of
         self.index = PolicyIndex(snapshot)
-        self.decider = Decider(scp if scp is not None else scp_check(snapshot))
+        self.decider = Decider(scp if scp is not None else scp_check(snapshot), as_of)
 
     @cached_property
     def _perms(self) -> dict[Node, EffectivePermissions]:

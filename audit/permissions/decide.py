@@ -9,13 +9,23 @@ plain grant, it makes the answer conditional with its reasons.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import lru_cache
 
-from audit.permissions.conditions import YES, Answer, Request, Tri, applies
+from audit.permissions.conditions import (
+    YES,
+    Answer,
+    Caller,
+    Request,
+    Tri,
+    applies,
+    evaluate_condition,
+)
 from audit.permissions.evaluate import EffectivePermissions, Verdict, unique
 from audit.permissions.methods import ALL_ACTIONS
-from audit.permissions.statements import Effect, Statement
+from audit.permissions.statements import Effect, Statement, wildcard_match
 
 # Is ``action`` on ``resource`` (None: some resource) allowed by the account's SCPs?
 ScpCheck = Callable[[str, str | None], Answer]
@@ -74,11 +84,25 @@ def _layer(
     return Tri.MAYBE, paths, unique(reasons + deny_reasons)
 
 
+_TIME_KEYS = frozenset(("aws:currenttime", "aws:epochtime", "aws:tokenissuetime"))
+_NOBODY = Caller("user", "", "", "")
+
+
+@lru_cache(maxsize=8192)
+def _named_actions(pattern: str) -> frozenset[str]:
+    """The graph's actions an action pattern names (patterns recur across policies)."""
+    return frozenset(a for a in ALL_ACTIONS if wildcard_match(pattern, a))
+
+
 class Decider:
     """Answers "may P do A on R?" for many principals, caching the statements per action."""
 
-    def __init__(self, scp: ScpCheck = scps_allow_everything) -> None:
+    def __init__(
+        self, scp: ScpCheck = scps_allow_everything, as_of: datetime | None = None
+    ) -> None:
         self.scp = scp
+        self.as_of = as_of  # when given, conditions on the time alone are settled once
+        self._settled: dict[int, Statement | None] = {}
         self._relevant: dict[tuple[int, str], tuple[Pairs, Pairs | None]] = {}
         self._by_source: dict[tuple[int, str], tuple[Statement, ...]] = {}
         self._held_by_source: dict[int, frozenset[str]] = {}
@@ -90,9 +114,31 @@ class Decider:
         key = (id(statements), action)
         found = self._by_source.get(key)
         if found is None:
-            found = self._by_source[key] = tuple(
-                st for st in statements if st.matches_action(action)
-            )
+            settled = (self._settle(st) for st in statements if st.matches_action(action))
+            found = self._by_source[key] = tuple(st for st in settled if st is not None)
+        return found
+
+    def _settle(self, st: Statement) -> Statement | None:
+        """A statement whose condition reads only the time, decided once at the as-of time:
+        None when it can never apply, unconditional when it always does."""
+        if st.condition is None or self.as_of is None:
+            return st
+        if id(st) in self._settled:
+            return self._settled[id(st)]
+        keys = {
+            str(k).lower()
+            for block in st.condition.values()
+            if isinstance(block, Mapping)
+            for k in block
+        }
+        found: Statement | None = st
+        if keys and keys <= _TIME_KEYS:
+            answer = evaluate_condition(st.condition, Request(_NOBODY, self.as_of))
+            if answer.tri is Tri.NO:
+                found = None
+            elif answer.tri is Tri.YES:
+                found = replace(st, conditional=False, condition=None)
+        self._settled[id(st)] = found
         return found
 
     def relevant(self, perms: EffectivePermissions, action: str) -> tuple[Pairs, Pairs | None]:
@@ -116,9 +162,12 @@ class Decider:
     def _held_in(self, statements: tuple[Statement, ...]) -> frozenset[str]:
         found = self._held_by_source.get(id(statements))
         if found is None:
-            allows = [st for st in statements if st.effect is Effect.ALLOW]
-            found = frozenset(a for a in ALL_ACTIONS if any(st.matches_action(a) for st in allows))
-            self._held_by_source[id(statements)] = found
+            names: set[str] = set()
+            for st in statements:
+                if st.effect is Effect.ALLOW:
+                    named = frozenset().union(*(_named_actions(p) for p in st.actions))
+                    names |= (ALL_ACTIONS - named) if st.not_action else named
+            found = self._held_by_source[id(statements)] = frozenset(names)
         return found
 
     def touches(self, statements: tuple[Statement, ...]) -> bool:

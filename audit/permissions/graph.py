@@ -299,6 +299,7 @@ class Graph:
         self.users = {u.name: u for u in snapshot.users}
         self.roles = {r.name: r for r in snapshot.roles}
         self.role_by_arn = {r.arn: r for r in snapshot.roles}
+        self.user_by_arn = {u.arn: u for u in snapshot.users}
         meta = snapshot.meta
         self.trust = _index_trust(snapshot.roles, meta.account_id, meta.partition)
         self.rows = {row.user: row for row in snapshot.credential_report}
@@ -442,7 +443,8 @@ class Graph:
                     [*self._assume(node, caller, by_name=True), *self._shared_steps(node, caller)]
                 )
                 reach = [e for e in reach if e.target != node]
-                found = _best([*reach, *self._modify(node, caller, reach)])
+                # Rewritten principals are nodes of their own: they never collide with reach.
+                found = reach + _best(self._modify(node, caller, reach))
             self._edges[node] = found
         return found
 
@@ -562,10 +564,10 @@ class Graph:
         if not held:
             return
         named = {a: self._named(node, caller, a) for a in held}
-        users = self.snapshot.users
+        users: Iterable[User] = self.snapshot.users
         if all(n is not None for n in named.values()):
             every = set().union(*(n for n in named.values() if n is not None))
-            users = tuple(u for u in users if u.arn in every)
+            users = [self.user_by_arn[a] for a in sorted(every) if a in self.user_by_arn]
         for user in users:
             # A key or password for yourself gives nothing new: edges() drops self-steps.
             target = Node("user", user.name)
@@ -635,7 +637,10 @@ class Graph:
     def _modify(self, node: Node, caller: Caller, reach: list[Edge]) -> Iterator[Edge]:
         """Rewrite ``node`` itself, or a principal it reaches in one step."""
         targets: list[tuple[Node, Edge | None]] = [(node, None)]
-        targets += [(e.target, e) for e in reach if not self.is_admin(e.target)]
+        if not any(not e.conditional and self.is_admin(e.target) for e in reach):
+            # (A plain step to an administrator already says all: rewriting others adds
+            # nothing to the search, so it is skipped.)
+            targets += [(e.target, e) for e in reach]
         held = self.decider.held(self.perms[node])
         iam_held = {a for a in _MODIFY_ACTIONS if a.lower() in held}
         if not iam_held:
@@ -651,6 +656,8 @@ class Graph:
         for target, via in targets:
             if named is not None and via is not None and not self._touched(target, named):
                 continue
+            if via is not None and self.is_admin(target):
+                continue  # reaching it is enough
             for how, variant, d in self._rewrites(node, caller, target, iam_held):
                 if via is None:
                     label = f"{how} on itself"
@@ -658,7 +665,7 @@ class Graph:
                 else:
                     label = f"{via.how} + {how}"
                     reasons = unique(via.reasons + d.reasons)
-                yield Edge(target._replace(variant=variant), label, "modify", reasons)
+                yield Edge(Node(target.kind, target.name, variant), label, "modify", reasons)
 
     def _touched(self, target: Node, named: set[str]) -> bool:
         """Is the target, one of its groups or one of its policies among ``named``?"""
