@@ -86,6 +86,6 @@ def test_the_explain_command_takes_a_person(
     code, out, err = run_cli(["explain", "zed", str(path)], capsys)
     assert code == 2 and out == ""
     assert err == (
-        "iam-audit: error: no IAM user 'zed' in the snapshot; "
+        "iam-audit: error: no IAM user or role 'zed' in the snapshot; "
         "nor an Identity Center user (user name or e-mail)\n"
     )

@@ -1,9 +1,8 @@
 """The escalation methods the graph knows, as data: which actions, which service, which ids.
 
-Sources (facts, not code): Rhino Security Labs' 21 methods (shared/reference/controls.md), the
-edge checkers of PMapper and the paths of DataDog's pathfinding.cloud (ids like ``ec2-001``),
-described in shared/reference/escalation-catalogues.md. The README's coverage table is built
-from the same catalogue.
+Sources (facts, not code): Rhino Security Labs' 21 methods, the edge checkers of PMapper and
+the paths of DataDog's pathfinding.cloud (ids like ``ec2-001``). The README's coverage table
+("Privilege escalation: a graph of principals") says which are covered and which are not.
 
 - :data:`PASS_ROLE_METHODS`: create compute that runs as a role the caller passes
   (``iam:PassRole`` on the role + the service actions; the role must trust the service).
