@@ -143,6 +143,7 @@ def check_access_review(
     snapshot: Snapshot,
     result: AuditResult,
     out_dir: Path,
+    settings: Settings,
     *,
     warn: Callable[[str], None],
 ) -> tuple[AuditResult, Verification | None]:
@@ -156,7 +157,7 @@ def check_access_review(
     )
     if source is None:
         return result, None
-    return verify_decisions(result, access_items(snapshot, result.findings), source)
+    return verify_decisions(result, access_items(snapshot, result.findings), source, settings)
 
 
 def manifest_options(
@@ -241,7 +242,7 @@ def run_audit(
     verification = None
     if reports_dir is not None:
         result, verification = check_access_review(
-            reports_dir, snapshot, result, out_dir, warn=lambda w: warnings.setdefault(w)
+            reports_dir, snapshot, result, out_dir, settings, warn=lambda w: warnings.setdefault(w)
         )
     review = (
         build_review(

@@ -13,9 +13,10 @@ import pytest
 
 from audit.engine import evaluate
 from audit.errors import InputError
-from audit.findings import AuditResult
+from audit.findings import AuditResult, Severity
 from audit.model import Snapshot
 from audit.report import write_reports
+from audit.settings import Settings
 from audit.snapshot_io import write_snapshot
 from audit.workflow.access_items import (
     GRANTS_ADMIN,
@@ -249,3 +250,29 @@ def test_identity_center_assignments_are_items_and_a_revoked_path_is_verified() 
     result, verification = verify_decisions(empty, items, source)
     assert verification.pending == (revoke,)
     assert "o@x.y decided Revoke on 2026-01-02" in result.findings[0].message
+
+
+def test_the_pending_finding_follows_audit_toml_severity_and_disabled_rules() -> None:
+    snap = account()
+    items = access_items(snap, ())
+    writer = next(i for i in items if i.principal == "writer")
+    revoke = Decision(
+        item_id=writer.item_id,
+        principal="writer",
+        principal_arn=writer.principal_arn,
+        kind=writer.kind,
+        item=writer.item,
+        grants=writer.grants,
+        reviewer="r@example.com",
+        decision="Revoke",
+    )
+    source = ReviewDecisions(Path("20260101T000000Z"), datetime(2026, 1, 2, tzinfo=UTC), (revoke,))
+    empty = AuditResult(as_of=snap.meta.collected_at, findings=())
+    rule = "access-review-revocation-pending"
+    lowered = Settings(severity_overrides={rule: Severity.LOW})
+    (f,) = verify_decisions(empty, items, source, lowered)[0].findings
+    assert f.severity is Severity.LOW
+    result, verification = verify_decisions(
+        empty, items, source, Settings(disabled_rules=frozenset({rule}))
+    )
+    assert result.findings == () and verification.pending == (revoke,)

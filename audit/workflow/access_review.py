@@ -31,7 +31,9 @@ from audit.errors import InputError
 from audit.findings import AuditResult, Finding, Status
 from audit.model import Snapshot
 from audit.output import atomic_write_bytes
+from audit.rules.registry import RuleMeta
 from audit.rules.workflow import ACCESS_REVIEW_REVOCATION_PENDING, WORKFLOW_RULES
+from audit.settings import Settings
 from audit.workflow.access_items import AccessItem
 from audit.workflow.history import UNREADABLE, Warn, earlier_runs, unreadable
 from audit.workflow.owners import Assignment
@@ -427,8 +429,7 @@ def decided_on(d: Decision, source: ReviewDecisions) -> str:
     return d.reviewed_on[:10] if d.reviewed_on else f"{source.imported_at:%Y-%m-%d}"
 
 
-def _pending_finding(d: Decision, source: ReviewDecisions) -> Finding:
-    meta = WORKFLOW_RULES[ACCESS_REVIEW_REVOCATION_PENDING]
+def _pending_finding(d: Decision, source: ReviewDecisions, meta: RuleMeta) -> Finding:
     when = decided_on(d, source)
     return Finding(
         rule_id=meta.id,
@@ -455,9 +456,16 @@ def _pending_finding(d: Decision, source: ReviewDecisions) -> Finding:
 
 
 def verify_decisions(
-    result: AuditResult, items: Sequence[AccessItem], source: ReviewDecisions
+    result: AuditResult,
+    items: Sequence[AccessItem],
+    source: ReviewDecisions,
+    settings: Settings | None = None,
 ) -> tuple[AuditResult, Verification]:
-    """This run's findings with a pending-revocation finding per Revoke not carried out."""
+    """This run's findings with a pending-revocation finding per Revoke not carried out.
+
+    ``settings`` (audit.toml) set the finding's severity and may disable it, as for any rule;
+    the verification itself (the section) is kept either way.
+    """
     now = {i.item_id: i for i in items}
     pending: list[Decision] = []
     revoked: list[Decision] = []
@@ -469,7 +477,11 @@ def verify_decisions(
             (pending if current is not None else revoked).append(d)
         elif d.decision == KEEP and current is not None:
             (carried if current.grants == d.grants else changed).append(d)
-    findings = result.findings + tuple(_pending_finding(d, source) for d in pending)
+    settings = settings or Settings()
+    findings = result.findings
+    if ACCESS_REVIEW_REVOCATION_PENDING not in settings.disabled_rules:
+        meta = WORKFLOW_RULES[ACCESS_REVIEW_REVOCATION_PENDING].configured(settings)
+        findings += tuple(_pending_finding(d, source, meta) for d in pending)
     verification = Verification(
         source=source,
         pending=tuple(pending),
