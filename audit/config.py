@@ -3,6 +3,7 @@
 The file is optional; every key in it is checked, and a mistake names the key::
 
     disabled_rules = ["identity-federation"]
+    last_accessed = true   # collect service last accessed (costs calls per principal)
 
     [thresholds]
     access_key_max_age_days = 90
@@ -32,7 +33,7 @@ DEFAULT_CONFIG = Path("audit.toml")
 # Top-level keys parsed elsewhere (audit.workflow.suppressions reads [[suppressions]],
 # audit.workflow.owners the access review's [[owners]]).
 FOREIGN_KEYS = frozenset({"suppressions", "owners"})
-_OWN_KEYS = ("thresholds", "severity", "disabled_rules")
+_OWN_KEYS = ("thresholds", "severity", "disabled_rules", "last_accessed")
 _MAX = 36_500  # any threshold: days, characters or passwords remembered
 
 
@@ -92,6 +93,12 @@ def parse_disabled(value: Any, known: frozenset[str]) -> frozenset[str]:
     return frozenset(_check_rule_id("disabled_rules", v, known) for v in value)
 
 
+def parse_flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{key}: must be true or false, not {value!r}")
+    return value
+
+
 def settings_from_dict(doc: Mapping[str, Any]) -> Settings:
     for key in doc:
         if key not in _OWN_KEYS and key not in FOREIGN_KEYS:
@@ -102,6 +109,7 @@ def settings_from_dict(doc: Mapping[str, Any]) -> Settings:
         thresholds=parse_thresholds(_table(doc, "thresholds")),
         severity_overrides=parse_severity(_table(doc, "severity"), known_ids),
         disabled_rules=parse_disabled(doc.get("disabled_rules", []), known_ids),
+        last_accessed=parse_flag("last_accessed", doc.get("last_accessed", False)),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from audit.findings import AuditResult, Finding, Resource, Result, Status
-from audit.model import Snapshot
+from audit.model import OutcomeStatus, Snapshot
 from audit.rules import all_rules
 from audit.rules.registry import Context, Rule, RuleMeta
 from audit.settings import Settings
@@ -19,6 +19,7 @@ def _account(snapshot: Snapshot) -> Resource:
 
 def _gap_reason(snapshot: Snapshot, rule: Rule) -> str | None:
     reasons = []
+    chosen = []  # parts the operator chose not to collect: the message says how to get them
     for part in rule.meta.requires:
         gaps = snapshot.part_gaps(part)
         if rule.meta.regional:
@@ -27,12 +28,15 @@ def _gap_reason(snapshot: Snapshot, rule: Rule) -> str | None:
             if len(failed) < len(asked):  # some regions answered: the rule judges those
                 gaps = tuple(g for g in gaps if not g.region)
         for gap in gaps:
+            if gap.status is OutcomeStatus.NOT_REQUESTED:
+                chosen.append(gap.message or f"{gap.api} not requested")
+                continue
             where = f" in {gap.region}" if gap.region else ""
             detail = f": {gap.message}" if gap.message else ""
             reasons.append(f"{gap.api}{where} {gap.status.value}{detail}")
-    if not reasons:
-        return None
-    return "not collected: " + "; ".join(reasons)
+    if reasons:
+        return "not collected: " + "; ".join(reasons + chosen)
+    return "; ".join(dict.fromkeys(chosen)) or None
 
 
 def _to_finding(meta: RuleMeta, result: Result, settings: Settings) -> Finding:

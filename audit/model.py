@@ -20,6 +20,7 @@ from audit.model_sso import (
     PART_IDENTITY_STORE,
     IdentityCenter,
 )
+from audit.model_unused import UnusedAccess
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +35,9 @@ PART_SERVER_CERTIFICATES = "server_certificates"
 PART_IDENTITY_PROVIDERS = "identity_providers"
 PART_ACCESS_ANALYZER = "access_analyzer"
 PART_ACCOUNT_ALIASES = "account_aliases"
+# Opt-in (--last-accessed): 2+ calls per principal. Not requested: OutcomeStatus.NOT_REQUESTED.
+PART_LAST_ACCESSED = "service_last_accessed"
+PART_UNUSED_FINDINGS = "unused_access_findings"  # Access Analyzer unused-access findings
 
 # Not a part rules require: an error outcome here records credential-report rows that could not
 # be fully read (their users are not assessed by the rules reading them) and makes the run
@@ -55,6 +59,8 @@ ALL_PARTS = (
     PART_IDENTITY_CENTER,
     PART_IDENTITY_STORE,
     PART_IDENTITY_CENTER_BOUNDARIES,
+    PART_LAST_ACCESSED,
+    PART_UNUSED_FINDINGS,
 )
 
 
@@ -64,6 +70,14 @@ class OutcomeStatus(StrEnum):
     THROTTLED = "throttled"  # gave up after retries
     NOT_SUPPORTED = "not_supported"  # endpoint/region does not offer the API
     ERROR = "error"
+    # The operator chose not to collect it (an opt-in part such as --last-accessed): its rules
+    # are not assessed with the message as the reason, and the run is not incomplete (exit 0).
+    NOT_REQUESTED = "not_requested"
+
+
+_NOT_FAILURES = frozenset(
+    (OutcomeStatus.OK, OutcomeStatus.NOT_SUPPORTED, OutcomeStatus.NOT_REQUESTED)
+)
 
 
 @dataclass(frozen=True)
@@ -352,6 +366,7 @@ class Snapshot:
     # IAM Identity Center (audit/model_sso.py); None: no instance in this account, or not
     # collected (the outcomes of PART_IDENTITY_CENTER say which).
     identity_center: IdentityCenter | None = None
+    unused_access: UnusedAccess = field(default_factory=UnusedAccess)
 
     def part_gaps(self, part: str) -> tuple[ApiOutcome, ...]:
         """Outcomes that keep ``part`` from being complete (empty when it is complete).
@@ -377,13 +392,10 @@ class Snapshot:
         """Calls that were denied or failed: they make the run exit 3.
 
         NOT_SUPPORTED (an API the endpoint does not offer) is shown in the coverage section but
-        is not a failure of the run: nothing the operator can grant would fix it.
+        is not a failure of the run: nothing the operator can grant would fix it. Neither is
+        NOT_REQUESTED: the operator chose not to collect that part.
         """
-        return tuple(
-            o
-            for o in self.outcomes
-            if o.status not in (OutcomeStatus.OK, OutcomeStatus.NOT_SUPPORTED)
-        )
+        return tuple(o for o in self.outcomes if o.status not in _NOT_FAILURES)
 
     # Lookups rules need again and again.
     def policy_by_arn(self) -> dict[str, ManagedPolicy]:

@@ -17,6 +17,7 @@ class Thresholds:
     password_max_age_days: int = 90  # Security Hub IAM.17
     server_certificate_expiry_days: int = 0  # expired now; >0 warns that many days ahead
     sso_session_max_hours: int = 8  # Identity Center permission set session (sso-long-session)
+    unused_access_days: int = 90  # role-unused, permissions-unused (issue 14)
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,5 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     disabled_rules: frozenset[str] = frozenset()
+    # Collect service last accessed (2+ calls per principal): audit.toml last_accessed = true.
+    last_accessed: bool = False

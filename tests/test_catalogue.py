@@ -52,7 +52,11 @@ ISSUE_10_IDS = {
 }  # fmt: skip
 # Issue 9 (organizations), ids exactly as written there.
 ISSUE_9_IDS = {"org-member-iam-users", "org-root-access-centralised", "role-trust-external-account"}
-CATALOGUE_IDS = ISSUE_4_IDS | ISSUE_9_IDS | ISSUE_10_IDS
+# Issue 14 (unused access), ids exactly as written there.
+ISSUE_14_IDS = {
+    "role-unused", "user-mfa-all", "permissions-unused", "access-analyzer-unused-findings",
+}  # fmt: skip
+CATALOGUE_IDS = ISSUE_4_IDS | ISSUE_9_IDS | ISSUE_10_IDS | ISSUE_14_IDS
 
 # docs/controls.md, row by row: (v3.0, v4.0.1, v5.0, v6.0) and the Security Hub numbers.
 CIS_TOPICS = {
@@ -82,6 +86,7 @@ HUB_ONLY = {
     "password-expiry": (17,),
     "policy-full-admin": (1,),
     "policy-service-wildcard": (21,),
+    "user-mfa-all": (19,),
 }
 # Severities issue 4 states explicitly.
 STATED_SEVERITY = {
@@ -98,6 +103,7 @@ STATED_SEVERITY = {
     "sso-direct-user-assignment": Severity.LOW,
     "org-member-iam-users": Severity.MEDIUM,
     "role-trust-external-account": Severity.HIGH,
+    "role-unused": Severity.LOW,
 }
 
 

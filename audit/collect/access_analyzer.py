@@ -1,4 +1,5 @@
-"""IAM Access Analyzer: ListAnalyzers in every enabled region (or the regions asked for).
+"""IAM Access Analyzer: ListAnalyzers in every enabled region (or the regions asked for), then
+the active findings of each unused-access analyzer (ListFindingsV2, in the analyzer's region).
 
 The region list comes from ec2:DescribeRegions (enabled regions only); if that is denied the
 home region is still checked, and the gap is recorded so "enabled in all regions" is not
@@ -13,10 +14,21 @@ from dataclasses import replace
 from typing import Any
 
 from audit.collect.calls import call_api, failed
+from audit.collect.normalise import utc
 from audit.collect.session import Clients
-from audit.model import PART_ACCESS_ANALYZER, AccessAnalyzer, ApiOutcome, OutcomeStatus
+from audit.model import (
+    PART_ACCESS_ANALYZER,
+    PART_UNUSED_FINDINGS,
+    AccessAnalyzer,
+    ApiOutcome,
+    OutcomeStatus,
+)
+from audit.model_unused import AnalyzerFinding
 
-ACTIONS = ("ec2:DescribeRegions", "access-analyzer:ListAnalyzers")
+# ListFindingsV2 is authorised by the access-analyzer:ListFindings action (AWS's API reference).
+ACTIONS = ("ec2:DescribeRegions", "access-analyzer:ListAnalyzers", "access-analyzer:ListFindings")
+UNUSED_ACCESS_TYPES = frozenset({"ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS"})
+LIST_FINDINGS = "access-analyzer:ListFindingsV2"
 _WORKERS = 8
 _SAME_EVERYWHERE = frozenset({OutcomeStatus.NOT_SUPPORTED, OutcomeStatus.ERROR})
 
@@ -112,3 +124,79 @@ def collect(clients: Clients) -> tuple[tuple[AccessAnalyzer, ...], tuple[ApiOutc
         others = list(pool.map(lambda r: _one_region(clients, r), rest))
     analyzers = found + tuple(a for got, _ in others for a in got)
     return analyzers, (*outcomes, outcome, *(o for _, o in others))
+
+
+def findings_from(
+    analyzer: AccessAnalyzer, pages: Sequence[Mapping[str, Any]]
+) -> tuple[AnalyzerFinding, ...]:
+    """Pure: ListFindingsV2 pages -> the analyzer's findings (``findings`` is required)."""
+    return tuple(
+        AnalyzerFinding(
+            analyzer_arn=analyzer.arn,
+            region=analyzer.region,
+            finding_id=str(f["id"]),
+            resource_arn=str(f.get("resource", "")),
+            resource_type=str(f.get("resourceType", "")),
+            finding_type=str(f.get("findingType", "")),
+            status=str(f.get("status", "")),
+            created_at=utc(f.get("createdAt")),
+            updated_at=utc(f.get("updatedAt")),
+        )
+        for page in pages
+        for f in page["findings"]
+    )
+
+
+def _findings_of(
+    clients: Clients, analyzer: AccessAnalyzer
+) -> tuple[tuple[AnalyzerFinding, ...], ApiOutcome]:
+    client = clients.access_analyzer(analyzer.region)
+
+    def fetch() -> Iterable[Mapping[str, Any]]:
+        return client.get_paginator("list_findings_v2").paginate(
+            analyzerArn=analyzer.arn, filter={"status": {"eq": ["ACTIVE"]}}
+        )
+
+    result = call_api(
+        LIST_FINDINGS,
+        PART_UNUSED_FINDINGS,
+        fetch,
+        region=analyzer.region,
+        emulator=clients.endpoint_url is not None,
+    )
+    if not result.ok:
+        return (), result.outcome
+    try:
+        return findings_from(analyzer, result.pages), result.outcome
+    except (KeyError, TypeError, ValueError) as exc:
+        return (), failed(result, exc).outcome
+
+
+def unused_analyzers(analyzers: Iterable[AccessAnalyzer]) -> tuple[AccessAnalyzer, ...]:
+    return tuple(
+        a
+        for a in analyzers
+        if a.type.upper() in UNUSED_ACCESS_TYPES and a.status.upper() == "ACTIVE"
+    )
+
+
+def collect_unused_findings(
+    clients: Clients, analyzers: Iterable[AccessAnalyzer]
+) -> tuple[tuple[str, ...], tuple[AnalyzerFinding, ...], tuple[ApiOutcome, ...]]:
+    """Active findings of every active unused-access analyzer: pages, not principals."""
+    chosen = unused_analyzers(analyzers)
+    if not chosen:
+        nothing = ApiOutcome(
+            api=LIST_FINDINGS,
+            part=PART_UNUSED_FINDINGS,
+            status=OutcomeStatus.OK,
+            message="no active unused-access analyzer in the regions checked",
+        )
+        return (), (), (nothing,)
+    findings: list[AnalyzerFinding] = []
+    outcomes: list[ApiOutcome] = []
+    for analyzer in chosen:
+        got, outcome = _findings_of(clients, analyzer)
+        findings += got
+        outcomes.append(outcome)
+    return tuple(a.arn for a in chosen), tuple(findings), tuple(outcomes)

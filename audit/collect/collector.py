@@ -6,6 +6,7 @@ The number of calls does not depend on the number of users: a fixed set of pagin
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +17,13 @@ from audit.collect import (
     authorization,
     credential_report_api,
     identity_center,
+    last_accessed,
 )
 from audit.collect.options import CollectOptions
 from audit.collect.progress import progress
-from audit.collect.session import caller_identity, open_clients
-from audit.model import ApiOutcome, Snapshot, SnapshotMeta
+from audit.collect.session import Clients, caller_identity, open_clients
+from audit.model import ApiOutcome, Role, Snapshot, SnapshotMeta, User
+from audit.model_unused import PrincipalAccess, UnusedAccess
 
 if TYPE_CHECKING:
     import boto3
@@ -34,7 +37,26 @@ DECLARED_ACTIONS: dict[str, tuple[str, ...]] = {
     "account": account.ACTIONS,
     "access_analyzer": access_analyzer.ACTIONS,
     "identity_center": identity_center.ACTIONS,
+    "last_accessed": last_accessed.ACTIONS,
 }
+
+
+def _last_accessed(
+    clients: Clients, users: tuple[User, ...], roles: tuple[Role, ...]
+) -> tuple[tuple[PrincipalAccess, ...], tuple[ApiOutcome, ...]]:
+    """Opt-in, per principal: say what it will cost before it starts."""
+    options = clients.options
+    if not options.last_accessed:
+        return (), last_accessed.not_requested()
+    principals = last_accessed.principals_of(users, roles)
+    if not options.quiet:
+        print(f"Service last accessed: {last_accessed.cost_line(len(principals))}", file=sys.stderr)
+    return last_accessed.collect(
+        clients.iam(),
+        principals,
+        budget_seconds=options.last_accessed_budget_seconds,
+        workers=options.last_accessed_workers,
+    )
 
 
 def collect_snapshot(
@@ -46,7 +68,7 @@ def collect_snapshot(
     collected_at = datetime.now(UTC)
     outcomes: list[ApiOutcome] = []
     fields: dict[str, Any] = {}
-    steps = 2 + len(account.CALLS) + 2
+    steps = 2 + len(account.CALLS) + 4
     with progress(steps, quiet=options.quiet) as announce:
         announce("users, groups, roles and policies")
         details, outcome = authorization.collect(clients)
@@ -81,6 +103,19 @@ def collect_snapshot(
         )
         outcomes.extend(center_outcomes)
         fields["identity_center"] = center
+
+        announce("unused-access analyzer findings")
+        unused_arns, unused_findings, unused_outcomes = access_analyzer.collect_unused_findings(
+            clients, analyzers
+        )
+        outcomes.extend(unused_outcomes)
+
+        announce("service last accessed")
+        accessed, accessed_outcomes = _last_accessed(clients, details.users, details.roles)
+        outcomes.extend(accessed_outcomes)
+        fields["unused_access"] = UnusedAccess(
+            last_accessed=accessed, analyzers=unused_arns, findings=unused_findings
+        )
 
     regions = tuple(sorted({o.region for o in analyzer_outcomes if o.region}))
     meta = SnapshotMeta(

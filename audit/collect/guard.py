@@ -29,10 +29,12 @@ from audit.errors import CollectionError
 
 READ_PREFIXES = ("List", "Get", "Describe")
 # Operations outside the prefixes that an audit needs and that change nothing an auditor
-# would care about: generating the credential report, and identifying the caller.
+# would care about: generating the credential report or a service-last-accessed report (both
+# start an AWS-side job that only reads), and identifying the caller.
 ALLOWED_EXACT = frozenset(
     {
         ("iam", "GenerateCredentialReport"),
+        ("iam", "GenerateServiceLastAccessedDetails"),
         ("sts", "GetCallerIdentity"),
     }
 )
@@ -104,7 +106,8 @@ def _refuse(model: Any, allow_assume_role: bool) -> None:
         )
         raise ReadOnlyViolation(
             f"refused {service}:{model.name}: iam-audit is read-only and sends only "
-            f"List*, Get*, Describe*, GenerateCredentialReport and sts:GetCallerIdentity{assume}"
+            "List*, Get*, Describe*, GenerateCredentialReport, GenerateServiceLastAccessedDetails "
+            f"and sts:GetCallerIdentity{assume}"
         )
     problem = _binding_problem(model)
     if problem is not None:

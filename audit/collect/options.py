@@ -20,3 +20,7 @@ class CollectOptions:
     # provisioned: an organization run passes its members (the owner account always counts).
     sso_accounts: tuple[str, ...] = ()
     quiet: bool = False  # progress display on stderr off
+    # Service last accessed (audit.collect.last_accessed): opt-in, 2+ calls per principal.
+    last_accessed: bool = False
+    last_accessed_budget_seconds: float = 600.0  # then the rest are not assessed
+    last_accessed_workers: int = 4  # jobs in flight at once (IAM's API rate is account-wide)

@@ -16,6 +16,8 @@ from audit.collect.guard import is_read_only
 POLICY_SID = "IamAuditReadOnly"
 # AWS needs no permission for this one (it cannot be denied); listing it documents the call.
 NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity"})
+# Operations authorised by an action of another name (AWS's API reference says so).
+ACTION_OF_OPERATION = {"access-analyzer:ListFindingsV2": "access-analyzer:ListFindings"}
 
 
 def required_actions() -> tuple[str, ...]:
@@ -30,7 +32,8 @@ def required_actions() -> tuple[str, ...]:
 
 def action_of(operation_model: Any) -> str:
     """The IAM action a botocore operation needs: ``<endpoint prefix>:<operation name>``."""
-    return f"{operation_model.service_model.endpoint_prefix}:{operation_model.name}"
+    name = f"{operation_model.service_model.endpoint_prefix}:{operation_model.name}"
+    return ACTION_OF_OPERATION.get(name, name)
 
 
 def least_privilege_policy() -> dict[str, Any]:

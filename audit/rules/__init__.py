@@ -18,6 +18,7 @@ from audit.rules import (
     policies,
     roles,
     root,
+    unused,
 )
 from audit.rules.registry import REGISTRY, Rule
 
@@ -35,6 +36,7 @@ THEMES: tuple[ModuleType, ...] = (
     escalation,
     identity_center,
     organization,
+    unused,
 )
 
 

@@ -23,7 +23,9 @@ from audit.collect.permissions import (
     required_actions,
 )
 from audit.collect.session import open_clients
-from tests.collect.conftest import ACCOUNT, collect
+from tests.collect.conftest import ACCOUNT, REGION, collect
+from tests.fixtures.unused_access_replies import FakeAnalyzer, FakeLastAccessed, analyzer
+from tests.rules.builders import T0
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "docs" / "least-privilege-policy.json"
 
@@ -55,7 +57,8 @@ def test_mutating_call_is_refused_before_it_is_sent() -> None:
         ("sts", "GetCallerIdentity", True),
         ("sts", "AssumeRole", False),  # only for an organization run (below)
         ("iam", "CreateUser", False),
-        ("iam", "GenerateServiceLastAccessedDetails", False),
+        ("iam", "GenerateServiceLastAccessedDetails", True),
+        ("iam", "DeleteServiceLinkedRole", False),
         ("iam", "UpdateAccessKey", False),
         ("sts", "AssumeRoleWithSAML", False),
         ("iam", "PutUserPolicy", False),
@@ -166,8 +169,12 @@ def test_every_action_sent_is_in_the_policy() -> None:
         sent.add(action_of(model))
 
     session.events.register("before-call", record)
+    # What moto does not implement (Access Analyzer, service last accessed) answers in AWS's
+    # wire format, so the unused-access calls are sent too.
+    FakeAnalyzer([analyzer(REGION, "unused", "ACCOUNT_UNUSED_ACCESS")], []).install(session)
+    FakeLastAccessed(lambda arn: [], reads_in_progress=0, now=T0).install(session)
     # Every region path: DescribeRegions, then ListAnalyzers per enabled region.
-    collect(session, analyzer_regions=None)
+    collect(session, analyzer_regions=None, last_accessed=True)
     allowed = set(required_actions())
     assert sent - allowed == set(), "add these to the collector's ACTIONS"
     assert sent == allowed  # and the policy grants nothing collection does not use
