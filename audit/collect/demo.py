@@ -143,6 +143,29 @@ class Planter:
                 region=DEMO_REGION,
             )
 
+    def role(
+        self,
+        name: str,
+        *,
+        created_days_ago: int,
+        used_days_ago: int | None,
+        trusted_service: str = "ec2.amazonaws.com",
+    ) -> None:
+        trust = {
+            "Effect": "Allow",
+            "Principal": {"Service": trusted_service},
+            "Action": "sts:AssumeRole",
+        }
+        with freeze_time(self.ago(created_days_ago)):
+            role_id = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=_doc(trust))[
+                "Role"
+            ]["RoleId"]
+        if used_days_ago is not None:
+            # No API sets RoleLastUsed; moto reports what its role object holds.
+            backend_role = self.backend.roles[role_id]
+            backend_role.last_used = self.ago(used_days_ago).replace(tzinfo=None)
+            backend_role.last_used_region = "eu-west-1"
+
     def managed_policy(self, name: str, document: str, *, created_days_ago: int = 400) -> str:
         with freeze_time(self.ago(created_days_ago)):
             arn: str = self.iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"][
@@ -314,11 +337,40 @@ def _plant_catalogue_problems(p: Planter) -> None:
                 }
             ),
         )
+    _plant_unused_access(p)
     # An old TLS certificate (server-certificate-expired: moto reports a 2012 expiry).
     iam.upload_server_certificate(
         ServerCertificateName="old-www-example-com",
         CertificateBody="-----BEGIN CERTIFICATE-----\ndemo\n-----END CERTIFICATE-----",
         PrivateKey="-----BEGIN PRIVATE KEY-----\ndemo\n-----END PRIVATE KEY-----",
+    )
+
+
+def _plant_unused_access(p: _Planter) -> None:
+    """Unused access (issue 14). moto has no service-last-accessed or Access Analyzer, so
+    permissions-unused and access-analyzer-unused-findings cannot be shown by the demo."""
+    iam = p.iam
+    # A role in daily use (role-unused passes).
+    p.role("app-runtime", created_days_ago=300, used_days_ago=1)
+    iam.put_role_policy(
+        RoleName="app-runtime",
+        PolicyName="read-artifacts",
+        PolicyDocument=_doc(_allow("s3:GetObject", "arn:aws:s3:::example-corp-artifacts/*")),
+    )
+    # A reporting job retired 200 days ago (role-unused, low).
+    p.role("nightly-report", created_days_ago=500, used_days_ago=200)
+    iam.attach_role_policy(RoleName="nightly-report", PolicyArn=f"{AWS}/ReadOnlyAccess")
+    # An admin role created for a migration and never used since (role-unused, medium: admin).
+    p.role("migration-admin", created_days_ago=400, used_days_ago=None)
+    iam.attach_role_policy(RoleName="migration-admin", PolicyArn=f"{AWS}/AdministratorAccess")
+    # A user with an access key and no MFA device (user-mfa-all; not a console user, so
+    # user-console-mfa does not judge it).
+    p.user("metrics-exporter", created_days_ago=100)
+    p.access_key("metrics-exporter", created_days_ago=100, used_days_ago=2)
+    iam.put_user_policy(
+        UserName="metrics-exporter",
+        PolicyName="put-metrics",
+        PolicyDocument=_doc(_allow("cloudwatch:PutMetricData")),
     )
 
 

@@ -109,6 +109,7 @@ def write_reports(
         jobs += [
             ("csv", "findings.csv", lambda: csv_files.findings_csv(records())),
             ("csv", "credentials.csv", lambda: csv_files.credentials_csv(view)),
+            ("csv", "roles.csv", lambda: csv_files.roles_csv(view)),
             ("csv", "controls.csv", lambda: csv_files.controls_csv(view)),
         ]
         if view.people is not None and view.people.instance_arn:  # owns Identity Center

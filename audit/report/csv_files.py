@@ -30,6 +30,18 @@ ACCESS_COLUMNS = (
     "escalation",
     "session_duration",
 )
+ROLES_COLUMNS = (
+    "role",
+    "arn",
+    "path",
+    "created",
+    "last_used",
+    "last_used_region",
+    "trust",
+    "admin",
+    "escalation",
+    "findings",
+)
 CONTROLS_COLUMNS = (
     "framework",
     "control",
@@ -145,3 +157,23 @@ def access_csv(view: ReportView) -> bytes:
         for a in lines
     )
     return to_csv_bytes(ACCESS_COLUMNS, rows)
+
+
+def roles_csv(view: ReportView) -> bytes:
+    """roles.csv, the companion of credentials.csv: one row per role."""
+    rows = (
+        [
+            r.name,
+            r.arn,
+            r.path,
+            r.created,
+            r.last_used,
+            r.last_region,
+            r.trust,
+            r.admin,
+            r.escalation,
+            r.findings,
+        ]
+        for r in view.unused.roles
+    )
+    return to_csv_bytes(ROLES_COLUMNS, rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from audit.report.view_access_review import AccessReviewView, access_review_view
 from audit.report.view_escalation import EscalatedAdmin, escalated_admins
 from audit.report.view_people import PeopleSection, people_section
 from audit.report.view_review import ReviewView, TrendSeries, review_view
+from audit.report.view_unused import UnusedAccessView, build_unused_view
 from audit.rules import all_rules
 from audit.rules.registry import REGISTRY, RuleMeta
 from audit.rules.workflow import SUPPRESSION_EXPIRED, SUPPRESSION_STALE, WORKFLOW_RULES
@@ -203,6 +204,7 @@ class ReportView:
     access_review: AccessReviewView | None = None  # the last access review, verified
     # Administrators by escalation (audit.report.view_escalation).
     escalated_admins: tuple[EscalatedAdmin, ...] = ()
+    unused: UnusedAccessView = field(default_factory=UnusedAccessView)  # "Unused access"
 
     @property
     def total_failing(self) -> int:
@@ -466,6 +468,7 @@ _REMEDIES = {
     "--max-attempts.",
     OutcomeStatus.NOT_SUPPORTED: "The endpoint does not offer this API; no permission fixes it.",
     OutcomeStatus.ERROR: "Run again; if it persists, the message above says why.",
+    OutcomeStatus.NOT_REQUESTED: "Opt-in and not requested; the message says how to ask for it.",
 }
 
 
@@ -626,4 +629,5 @@ def build_view(
         people=people_section(snapshot),
         access_review=access_review_view(access_review) if access_review is not None else None,
         escalated_admins=escalated_admins(result),
+        unused=build_unused_view(snapshot, result),
     )

@@ -73,6 +73,10 @@ def role_power(snap: Snapshot, role: Role) -> tuple[bool, tuple[str, ...]]:
     return admin, tuple(e.method.name for e in escalations(perms))
 
 
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def role_resource(role: Role) -> Resource:
     return Resource("role", role.name, role.arn)
 
@@ -125,7 +129,7 @@ def role_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 Severity.INFO,
             )
         elif not stale:
-            yield Result.passed(res, f"Role {role.name}: {how} ({days} days; limit {limit}).")
+            yield Result.passed(res, f"Role {role.name}: {how} ({_days(days)}; limit {limit}).")
         else:
             admin, methods = role_power(snap, role)
             powers = (["admin (* on *)"] if admin else []) + (

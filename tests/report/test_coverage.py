@@ -15,7 +15,7 @@ def test_denied_api_names_the_permission_and_the_rules_it_blinds() -> None:
     (row,) = [c for c in view.coverage if c.api == "access-analyzer:ListAnalyzers"]
     assert row.status == "access_denied"
     assert "Grant access-analyzer:ListAnalyzers" in row.remedy
-    assert row.affected_rules == ("access-analyzer-enabled",)
+    assert row.affected_rules == ("access-analyzer-enabled", "access-analyzer-unused-findings")
     ok_rows = [c for c in view.coverage if c.status == "ok"]
     assert ok_rows and all(not c.remedy and not c.affected_rules for c in ok_rows)
 

@@ -119,7 +119,7 @@ def test_output_is_deterministic(make_report: ReportFactory) -> None:
     with freeze_time("2030-01-02 03:04:05"):
         out, *_ = make_report()
         first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert len(first) == 7
+    assert len(first) == 8
     with freeze_time("2035-06-07 08:09:10"):
         out2, *_ = make_report()
     second = {p.name: p.read_bytes() for p in out2.iterdir()}

@@ -19,6 +19,7 @@ ALL_FILES = {
     "report.pdf",
     "findings.csv",
     "credentials.csv",
+    "roles.csv",
     "controls.csv",
     "findings.json",
     "summary.json",
@@ -30,6 +31,7 @@ def test_formats_choose_the_files(make_report: ReportFactory) -> None:
     assert [p.name for p in written] == [
         "findings.csv",
         "credentials.csv",
+        "roles.csv",
         "controls.csv",
         "findings.json",
         "summary.json",
@@ -75,7 +77,7 @@ def test_a_failing_renderer_leaves_earlier_output_intact(
         write_reports(snap, "1" * 64, result, tmp_path, ("csv",))
     assert (tmp_path / "credentials.csv").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["findings.csv", "credentials.csv", "controls.csv"]
+        ["findings.csv", "credentials.csv", "roles.csv", "controls.csv"]
     )  # no temporary files left behind
 
 

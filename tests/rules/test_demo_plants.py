@@ -21,6 +21,9 @@ NOT_REPRESENTABLE = {
     # (tests/rules/test_demo_org.py).
     "org-member-iam-users": Status.NOT_ASSESSED,
     "org-root-access-centralised": Status.NOT_ASSESSED,
+    # Nor service last accessed: the demo does not ask for it (--last-accessed).
+    "permissions-unused": Status.NOT_ASSESSED,
+    "access-analyzer-unused-findings": Status.NOT_ASSESSED,
 }
 NOW = datetime(2026, 9, 30, 12, tzinfo=UTC)
 
@@ -55,6 +58,13 @@ def test_demo_messages_name_the_specifics(demo_result: AuditResult) -> None:
     )
     assert messages[("policy-service-wildcard", "LegacyS3Full")] == (
         "Policy LegacyS3Full allows s3:*."
+    )
+    assert messages[("role-unused", "nightly-report")] == (
+        "Role nightly-report unused for 200 days (last used 2026-03-14 in eu-west-1; limit 90)."
+    )
+    assert "admin (* on *)" in messages[("role-unused", "migration-admin")]
+    assert messages[("user-mfa-all", "metrics-exporter")] == (
+        "metrics-exporter has no MFA device (no console password)."
     )
     assert (
         "expired on 2012-05-08" in messages[("server-certificate-expired", "old-www-example-com")]
