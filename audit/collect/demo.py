@@ -164,7 +164,8 @@ class Planter:
             # No API sets RoleLastUsed; moto reports what its role object holds.
             backend_role = self.backend.roles[role_id]
             backend_role.last_used = self.ago(used_days_ago).replace(tzinfo=None)
-            backend_role.last_used_region = "eu-west-1"
+            # moto types the attribute as None; it reports whatever it holds.
+            setattr(backend_role, "last_used_region", "eu-west-1")  # noqa: B010
 
     def managed_policy(self, name: str, document: str, *, created_days_ago: int = 400) -> str:
         with freeze_time(self.ago(created_days_ago)):
