@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from audit.collect.calls import call_api, failed
+from audit.collect.calls import call_api, failed, payload_sha256
 from audit.collect.normalise import utc
 from audit.collect.session import Clients
 from audit.model import (
@@ -191,6 +191,7 @@ def collect_unused_findings(
             part=PART_UNUSED_FINDINGS,
             status=OutcomeStatus.OK,
             message="no active unused-access analyzer in the regions checked",
+            payload_sha256=payload_sha256([]),
         )
         return (), (), (nothing,)
     findings: list[AnalyzerFinding] = []

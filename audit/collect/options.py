@@ -23,4 +23,6 @@ class CollectOptions:
     # Service last accessed (audit.collect.last_accessed): opt-in, 2+ calls per principal.
     last_accessed: bool = False
     last_accessed_budget_seconds: float = 600.0  # then the rest are not assessed
-    last_accessed_workers: int = 4  # jobs in flight at once (IAM's API rate is account-wide)
+    # Jobs in flight at once. A job mostly waits for AWS between polls, so more than a few pay
+    # off; IAM's API rate is account-wide, and adaptive retries slow down when it pushes back.
+    last_accessed_workers: int = 8

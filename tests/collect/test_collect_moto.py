@@ -8,7 +8,7 @@ import pytest
 
 from audit import __version__
 from audit.collect import identity_center
-from audit.model import ALL_PARTS, OutcomeStatus
+from audit.model import ALL_PARTS, PART_LAST_ACCESSED, PART_UNUSED_FINDINGS, OutcomeStatus
 from tests.collect.conftest import ACCOUNT, REGION, collect
 
 
@@ -26,7 +26,10 @@ def test_full_collection_fills_every_part() -> None:
     assert {o.part for o in snap.outcomes} == set(ALL_PARTS)
     assert not snap.failed_outcomes
     for outcome in snap.outcomes:
-        assert outcome.calls >= 1
+        # No call: service last accessed not asked for (opt-in), and no unused-access
+        # analyzer among those ListAnalyzers returned (nothing to list findings of).
+        no_call = {PART_LAST_ACCESSED, PART_UNUSED_FINDINGS}
+        assert outcome.calls >= 1 or outcome.part in no_call
         if outcome.status is OutcomeStatus.OK:
             assert outcome.payload_sha256 is not None
             assert len(outcome.payload_sha256) == 64
@@ -117,5 +120,6 @@ def test_payload_hash_is_stable_across_runs() -> None:
         return got
 
     first = hashes()
-    assert len(first) == 10 + len(identity_center.ACTIONS)  # one outcome per API
+    # one outcome per API, + ListFindingsV2 and service last accessed
+    assert len(first) == 12 + len(identity_center.ACTIONS)
     assert first == hashes()
