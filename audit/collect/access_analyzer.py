@@ -162,7 +162,6 @@ def _findings_of(
         PART_UNUSED_FINDINGS,
         fetch,
         region=analyzer.region,
-        emulator=clients.endpoint_url is not None,
     )
     if not result.ok:
         return (), result.outcome

@@ -16,7 +16,8 @@ from audit.report import write_reports
 from audit.report.view import build_view
 from audit.report.view_unused import trust_summary
 from tests.fixtures.credential_reports import ACCOUNT_ID
-from tests.rules.builders import ADMIN, T0, ago, allow, doc, role, snapshot, user
+from tests.rules.builders import ADMIN, T0, ago, allow, doc, snapshot, user
+from tests.rules.test_unused_rules import aged_role
 
 TRUST = doc(
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
@@ -37,11 +38,11 @@ def _snapshot() -> Snapshot:
     arn = f"arn:aws:iam::{ACCOUNT_ID}"
     return snapshot(
         roles=(
-            role("busy", last_used_days_ago=2),
-            role("old-admin", created_days_ago=400, attached=(ADMIN,)),
-            role("old-reader", last_used_days_ago=150, inline={"r": doc(allow("s3:Get*"))}),
-            role("=HYPERLINK(1)", last_used_days_ago=300),
-            role("AWSServiceRoleForSupport", path="/aws-service-role/support.amazonaws.com/"),
+            aged_role("busy", last_used_days_ago=2),
+            aged_role("old-admin", created_days_ago=400, attached=(ADMIN,)),
+            aged_role("old-reader", last_used_days_ago=150, inline={"r": doc(allow("s3:Get*"))}),
+            aged_role("=HYPERLINK(1)", last_used_days_ago=300),
+            aged_role("AWSServiceRoleForSupport", path="/aws-service-role/support.amazonaws.com/"),
         ),
         users=(
             user("wide", inline={"p": doc(allow(["iam:*", "s3:PutObject", "ec2:Describe*"]))}),

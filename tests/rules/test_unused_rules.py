@@ -4,6 +4,7 @@ access-analyzer-unused-findings. T0 = 2026-09-30; the default threshold is 90 da
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from audit.findings import Severity, Status
 from audit.model import (
@@ -11,6 +12,7 @@ from audit.model import (
     PART_UNUSED_FINDINGS,
     ApiOutcome,
     OutcomeStatus,
+    Role,
     Snapshot,
 )
 from audit.model_unused import (
@@ -39,6 +41,25 @@ from tests.rules.builders import (
 )
 
 ROOT = {"user": "<root_account>"}
+SERVICE_ROLE_PATH = "/aws-service-role/support.amazonaws.com/"
+
+
+def aged_role(
+    name: str,
+    *,
+    created_days_ago: int | None = 400,
+    last_used_days_ago: int | None = None,
+    **kw: Any,
+) -> Role:
+    """A role created and last used (in eu-west-1) that many days before T0."""
+    used = last_used_days_ago is not None
+    return role(
+        name,
+        created=None if created_days_ago is None else ago(created_days_ago),
+        last_used=ago(last_used_days_ago) if last_used_days_ago is not None else None,
+        last_used_region="eu-west-1" if used else None,
+        **kw,
+    )
 
 
 # --- role-unused ---------------------------------------------------------------------------
@@ -47,11 +68,11 @@ ROOT = {"user": "<root_account>"}
 def test_role_unused_pass_fail_and_not_assessed() -> None:
     snap = snapshot(
         roles=(
-            role("busy", last_used_days_ago=3),
-            role("stale", last_used_days_ago=200),
-            role("never", created_days_ago=300),
-            role("new", created_days_ago=10),
-            role("undated", created_days_ago=None),
+            aged_role("busy", last_used_days_ago=3),
+            aged_role("stale", last_used_days_ago=200),
+            aged_role("never", created_days_ago=300),
+            aged_role("new", created_days_ago=10),
+            aged_role("undated", created_days_ago=None),
         )
     )
     got = run("role-unused", snap)
@@ -71,7 +92,7 @@ def test_role_unused_pass_fail_and_not_assessed() -> None:
 
 
 def test_role_unused_threshold_from_settings() -> None:
-    snap = snapshot(roles=(role("r", last_used_days_ago=40),))
+    snap = snapshot(roles=(aged_role("r", last_used_days_ago=40),))
     tight = Settings(thresholds=Thresholds(unused_access_days=30))
     assert statuses(run("role-unused", snap)) == {"r": Status.PASS}
     assert statuses(run("role-unused", snap, tight)) == {"r": Status.FAIL}
@@ -81,9 +102,9 @@ def test_role_unused_is_medium_for_admin_or_escalating_roles() -> None:
     escalate = {"keys": doc(allow("iam:CreateAccessKey"))}
     snap = snapshot(
         roles=(
-            role("admin", last_used_days_ago=200, attached=(ADMIN,)),
-            role("escalates", last_used_days_ago=200, inline=escalate),
-            role("reader", last_used_days_ago=200, inline={"r": doc(allow("s3:GetObject"))}),
+            aged_role("admin", last_used_days_ago=200, attached=(ADMIN,)),
+            aged_role("escalates", last_used_days_ago=200, inline=escalate),
+            aged_role("reader", last_used_days_ago=200, inline={"r": doc(allow("s3:GetObject"))}),
         ),
         policies=(ADMIN,),
     )
@@ -97,7 +118,9 @@ def test_role_unused_is_medium_for_admin_or_escalating_roles() -> None:
 
 def test_service_linked_roles_are_reported_apart_never_failed() -> None:
     snap = snapshot(
-        roles=(role("AWSServiceRoleForSupport", path="/aws-service-role/support.amazonaws.com/"),)
+        roles=(
+            aged_role("AWSServiceRoleForSupport", path="/aws-service-role/support.amazonaws.com/"),
+        )
     )
     (f,) = run("role-unused", snap)
     assert f.status is Status.PASS and f.severity is Severity.INFO
@@ -107,7 +130,7 @@ def test_service_linked_roles_are_reported_apart_never_failed() -> None:
 
 def test_role_unused_not_assessed_without_authorization_details() -> None:
     snap = without(
-        snapshot(roles=(role("stale", last_used_days_ago=200),)), "authorization_details"
+        snapshot(roles=(aged_role("stale", last_used_days_ago=200),)), "authorization_details"
     )
     (f,) = run("role-unused", snap)
     assert f.status is Status.NOT_ASSESSED and f.resource_type == "account"
@@ -216,9 +239,9 @@ def test_permissions_unused_roles_new_principals_and_service_linked() -> None:
             services=(_svc("support", None),),
         ),
         roles=(
-            role("app", inline={"d": doc(allow("dynamodb:*"))}),
-            role("fresh", created_days_ago=20),
-            role("AWSServiceRoleForSupport", path="/aws-service-role/support.amazonaws.com/"),
+            aged_role("app", inline={"d": doc(allow("dynamodb:*"))}),
+            aged_role("fresh", created_days_ago=20),
+            aged_role("AWSServiceRoleForSupport", path="/aws-service-role/support.amazonaws.com/"),
         ),
     )
     got = run("permissions-unused", snap)
@@ -267,7 +290,7 @@ def _finding(arn: str, kind: str, n: int, status: str = "ACTIVE") -> AnalyzerFin
 
 
 def test_analyzer_findings_reported_per_principal() -> None:
-    app, bob = role("app"), user("bob")
+    app, bob = aged_role("app"), user("bob")
     other = "arn:aws:iam::999999999999:role/elsewhere"
     snap = snapshot(
         roles=(app,),
