@@ -49,17 +49,18 @@ def aged_role(
     *,
     created_days_ago: int | None = 400,
     last_used_days_ago: int | None = None,
+    path: str = "/",
     **kw: Any,
 ) -> Role:
     """A role created and last used (in eu-west-1) that many days before T0."""
     used = last_used_days_ago is not None
-    return role(
+    made = role(
         name,
         created=None if created_days_ago is None else ago(created_days_ago),
         last_used=ago(last_used_days_ago) if last_used_days_ago is not None else None,
-        last_used_region="eu-west-1" if used else None,
         **kw,
     )
+    return replace(made, path=path, last_used_region="eu-west-1" if used else None)
 
 
 # --- role-unused ---------------------------------------------------------------------------
@@ -231,13 +232,7 @@ def test_permissions_unused_roles_new_principals_and_service_linked() -> None:
     snap = _accessed(
         _principal("role", "app", _svc("dynamodb", None)),
         _principal("role", "fresh", _svc("dynamodb", None)),
-        PrincipalAccess(
-            "role",
-            "AWSServiceRoleForSupport",
-            f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/support.amazonaws.com/"
-            "AWSServiceRoleForSupport",
-            services=(_svc("support", None),),
-        ),
+        _principal("role", "AWSServiceRoleForSupport", _svc("support", None)),
         roles=(
             aged_role("app", inline={"d": doc(allow("dynamodb:*"))}),
             aged_role("fresh", created_days_ago=20),
