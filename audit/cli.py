@@ -110,6 +110,19 @@ collection_options = option_group(
         show_default=True,
         help="Seconds to wait for AWS to generate the credential report.",
     ),
+    click.option(
+        "--last-accessed/--no-last-accessed",
+        default=None,
+        help="Collect service last accessed for permissions-unused: 2+ calls per user and "
+        "role, so off unless asked (or last_accessed = true in audit.toml).",
+    ),
+    click.option(
+        "--last-accessed-budget",
+        type=click.FloatRange(0.1, 1440),
+        default=10.0,
+        show_default=True,
+        help="Minutes --last-accessed may take; principals not reached are not assessed.",
+    ),
 )
 
 
@@ -198,10 +211,13 @@ class ReportRequest:
         )
 
 
-def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
+def _collect_options(params: dict[str, Any], quiet: bool, settings: Settings) -> Any:
     # Lazy here and in the commands below, for start-up speed only: audit.collect imports
     # boto3 (the demo also moto), about a second that `report`, `diff` or `rules` never need.
     from audit.collect import CollectOptions
+
+    # --last-accessed / --no-last-accessed win; without either, audit.toml decides.
+    flag = params["last_accessed"]
 
     return CollectOptions(
         profile=params["profile"],
@@ -211,6 +227,8 @@ def _collect_options(params: dict[str, Any], quiet: bool) -> Any:
         max_attempts=params["max_attempts"],
         report_wait_seconds=params["report_wait"],
         quiet=quiet,
+        last_accessed=settings.last_accessed if flag is None else flag,
+        last_accessed_budget_seconds=params["last_accessed_budget"] * 60,
     )
 
 
@@ -325,7 +343,7 @@ def run(**params: Any) -> int:
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
     from audit.collect import collect_snapshot  # lazy: boto3, see _collect_options
 
-    snapshot = collect_snapshot(_collect_options(params, request.quiet))
+    snapshot = collect_snapshot(_collect_options(params, request.quiet, request.settings))
     return _produce(snapshot, None, request, keep_snapshot=True, review=review)
 
 
@@ -344,7 +362,7 @@ def collect(output: Path, quiet: bool, **params: Any) -> int:
     from audit.collect import collect_snapshot  # lazy: boto3, see _collect_options
 
     _check_writable_folder(output.parent, "--output")
-    snapshot = collect_snapshot(_collect_options(params, quiet))
+    snapshot = collect_snapshot(_collect_options(params, quiet, load_settings(None)))
     digest = write_snapshot(snapshot, output)
     # The hash is the evidence anchor: printed even with --quiet.
     _say(f"{digest}  {output}")

@@ -217,8 +217,10 @@ def collect(
 ) -> tuple[tuple[PrincipalAccess, ...], tuple[ApiOutcome, ...]]:
     """One job per principal, ``workers`` at a time, until done or ``budget_seconds`` pass."""
     run = _Run(deadline=clock() + budget_seconds, budget=budget_seconds, sleep=sleep, clock=clock)
+    # The first job alone: if it is refused, the others are not even started.
+    head = [_one(client, p, run) for p in principals[:1]]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = tuple(pool.map(lambda p: _one(client, p, run), principals))
+        results = (*head, *pool.map(lambda p: _one(client, p, run), principals[1:]))
     calls = sum(o.calls for o in run.outcomes)
     tally = _tally(len(principals), results, calls)
     generated = [o for o in run.outcomes if o.api == GENERATE]

@@ -31,7 +31,12 @@ from audit.workflow.history import (
     run_findings,
     unreadable,
 )
-from audit.workflow.identity_changes import IdentityChange, identity_changes
+from audit.workflow.identity_changes import (
+    IdentityChange,
+    identity_changes,
+    ordered,
+    roles_became_unused,
+)
 
 FindingKey = tuple[str, str, str]
 
@@ -193,6 +198,7 @@ def diff_sides(old: Side, new: Side) -> ReviewDiff:
         )
     added, resolved, persisting = diff_findings(old, new)
     changes, notes = identity_changes(old.snapshot, new.snapshot)
+    changes = ordered((*changes, *roles_became_unused(old.findings, new.findings)))
     return ReviewDiff(
         account_id=a,
         old_label=old.label,

@@ -1,7 +1,8 @@
 """Identity changes between two snapshots of one account, for the review's diff.
 
 Users, groups and roles added or removed; access keys created, rotated, deactivated; MFA
-enabled or removed; group membership; policies attached, detached or edited. A part that was
+enabled or removed; group membership; policies attached, detached or edited; roles that became
+unused (from the role-unused findings of both sides). A part that was
 not collected completely on either side is not compared (a note says so), so a denied API never
 shows up as "everything deleted".
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from audit.findings import Finding, Status
 from audit.model import (
     PART_AUTHORIZATION,
     PART_CREDENTIAL_REPORT,
@@ -284,5 +286,37 @@ def identity_changes(
         changes.append(
             IdentityChange("password-policy-changed", "account", acct, f"password policy {what}")
         )
-    ordered = sorted(changes, key=lambda c: (c.resource_type, c.resource_name, c.kind, c.detail))
-    return tuple(ordered), tuple(notes)
+    return ordered(changes), tuple(notes)
+
+
+def ordered(changes: Iterable[IdentityChange]) -> tuple[IdentityChange, ...]:
+    """The order a diff lists changes in: by resource, then kind."""
+    return tuple(
+        sorted(changes, key=lambda c: (c.resource_type, c.resource_name, c.kind, c.detail))
+    )
+
+
+ROLE_UNUSED_RULE = "role-unused"
+
+
+def roles_became_unused(
+    old: Iterable[Finding], new: Iterable[Finding]
+) -> tuple[IdentityChange, ...]:
+    """Roles judged in use at the earlier review and unused now (role-unused, both sides).
+
+    Both sides are judged with the same audit.toml threshold; a role new since then, or one
+    the earlier side could not judge, is not "became unused" (the findings diff shows it).
+    """
+    before = {
+        f.resource_name: f.status
+        for f in old
+        if f.rule_id == ROLE_UNUSED_RULE and f.resource_type == "role"
+    }
+    return tuple(
+        IdentityChange("role-became-unused", "role", f.resource_name, f.message)
+        for f in new
+        if f.rule_id == ROLE_UNUSED_RULE
+        and f.resource_type == "role"
+        and f.status in (Status.FAIL, Status.SUPPRESSED)
+        and before.get(f.resource_name) is Status.PASS
+    )
