@@ -44,7 +44,10 @@ def role_permissions(snap: Snapshot, role: Role) -> EffectivePermissions:
         PolicySource(f"via inline policy {p.name}", parse_document(p.document))
         for p in role.inline_policies
     ]
-    unresolved = []
+    # An unreadable inline document grants an unknown set: answers about the role are incomplete.
+    unresolved = [
+        f"inline policy {p.name} (unreadable)" for p in role.inline_policies if p.unreadable
+    ]
     for attached in role.attached_policies:
         policy = by_arn.get(attached.arn)
         if policy is None:
