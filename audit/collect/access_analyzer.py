@@ -180,10 +180,23 @@ def unused_analyzers(analyzers: Iterable[AccessAnalyzer]) -> tuple[AccessAnalyze
 
 
 def collect_unused_findings(
-    clients: Clients, analyzers: Iterable[AccessAnalyzer]
+    clients: Clients, analyzers: Iterable[AccessAnalyzer], listed: Iterable[ApiOutcome] = ()
 ) -> tuple[tuple[str, ...], tuple[AnalyzerFinding, ...], tuple[ApiOutcome, ...]]:
-    """Active findings of every active unused-access analyzer: pages, not principals."""
+    """Active findings of every active unused-access analyzer: pages, not principals.
+
+    ``listed``: the ListAnalyzers outcomes. When no region answered, "no unused-access
+    analyzer" is unknown, not a fact: the outcome then carries the first region's status.
+    """
     chosen = unused_analyzers(analyzers)
+    asked = [o for o in listed if o.api == "access-analyzer:ListAnalyzers"]
+    if asked and not chosen and all(o.status is not OutcomeStatus.OK for o in asked):
+        unknown = ApiOutcome(
+            api=LIST_FINDINGS,
+            part=PART_UNUSED_FINDINGS,
+            status=asked[0].status,
+            message="not asked: ListAnalyzers answered in no region",
+        )
+        return (), (), (unknown,)
     if not chosen:
         nothing = ApiOutcome(
             api=LIST_FINDINGS,

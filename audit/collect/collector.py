@@ -106,7 +106,7 @@ def collect_snapshot(
 
         announce("unused-access analyzer findings")
         unused_arns, unused_findings, unused_outcomes = access_analyzer.collect_unused_findings(
-            clients, analyzers
+            clients, analyzers, analyzer_outcomes
         )
         outcomes.extend(unused_outcomes)
 

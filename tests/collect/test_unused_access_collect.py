@@ -3,6 +3,7 @@ service last accessed (jobs, polling, pages, budget, refusals) and unused-access
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from audit.model import (
     PART_LAST_ACCESSED,
     PART_UNUSED_FINDINGS,
     AccessAnalyzer,
+    ApiOutcome,
     OutcomeStatus,
 )
 from audit.model_unused import ACCESS_NOT_ASSESSED, ACCESS_OK
@@ -211,3 +213,26 @@ def test_full_collection_with_and_without_last_accessed() -> None:
     by_rule = {(f.rule_id, f.resource_name): f.status for f in result.findings}
     assert by_rule[("access-analyzer-unused-findings", "bob")] is Status.FAIL
     assert by_rule[("access-analyzer-unused-findings", "alice")] is Status.PASS
+
+
+def test_no_unused_analyzer_is_not_claimed_when_listing_failed_everywhere(
+    session: boto3.session.Session,
+) -> None:
+    clients = open_clients(options(), session)
+    denied = ApiOutcome(
+        "access-analyzer:ListAnalyzers",
+        "access_analyzer",
+        OutcomeStatus.ACCESS_DENIED,
+        "AccessDeniedException: no",
+        region="us-east-1",
+    )
+    arns, findings, (outcome,) = access_analyzer.collect_unused_findings(clients, (), (denied,))
+    assert (arns, findings) == ((), ())
+    assert (outcome.status, outcome.calls) == (OutcomeStatus.ACCESS_DENIED, 0)
+    assert outcome.message == "not asked: ListAnalyzers answered in no region"
+
+    answered = replace(denied, status=OutcomeStatus.OK, message="")
+    *_, (outcome,) = access_analyzer.collect_unused_findings(clients, (), (denied, answered))
+    assert outcome.status is OutcomeStatus.OK and "no active unused-access analyzer" in (
+        outcome.message
+    )
