@@ -58,6 +58,7 @@ def test_run_audit_writes_summary_last_and_returns_the_outcome(tmp_path: Path) -
         "snapshot.json.gz",
         "findings.csv",
         "credentials.csv",
+        "roles.csv",
         "controls.csv",
         "manifest.json",
         "summary.json",

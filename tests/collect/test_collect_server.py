@@ -62,7 +62,13 @@ def test_collect_over_http(endpoint: str) -> None:
     # retried like any other, then an error outcome; the other regions, served by the same
     # endpoint, are recorded without asking again.
     analyzer = [o for o in snap.outcomes if o.api == "access-analyzer:ListAnalyzers"]
-    assert snap.failed_outcomes == tuple(analyzer)
+    # ... and the unused-access findings it would have led to are not asked for (0 calls).
+    (findings,) = [o for o in snap.outcomes if o.api == "access-analyzer:ListFindingsV2"]
+    assert (findings.calls, findings.message) == (
+        0,
+        "not asked: ListAnalyzers answered in no region",
+    )
+    assert snap.failed_outcomes == (*analyzer, findings)
     assert len(analyzer) == len(snap.meta.regions) > 10
     assert all(o.status is OutcomeStatus.ERROR for o in analyzer)
     assert analyzer[0].message.startswith("500: HTTP 500 from the endpoint")
