@@ -86,7 +86,7 @@ def role_resource(role: Role) -> Resource:
 
 @rule(
     id="role-unused",
-    title="Roles unused for the threshold (90 days) are removed",
+    title="Roles unused for {unused_access_days} days are removed",
     severity=Severity.LOW,
     controls=(),
     rationale=(
@@ -101,7 +101,6 @@ def role_resource(role: Role) -> Resource:
     ),
     requires=(PART_AUTHORIZATION,),
     resource_type="role",
-    beyond_benchmarks=True,
 )
 def role_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     limit = ctx.thresholds.unused_access_days
@@ -193,7 +192,7 @@ def _created(snap: Snapshot, p: PrincipalAccess) -> datetime | None:
 
 @rule(
     id="permissions-unused",
-    title="Users and roles use the services they are granted",
+    title="Users and roles used every granted service within {unused_access_days} days",
     severity=Severity.LOW,
     controls=(),
     rationale=(
@@ -208,7 +207,6 @@ def _created(snap: Snapshot, p: PrincipalAccess) -> datetime | None:
     ),
     requires=(PART_AUTHORIZATION, PART_LAST_ACCESSED),
     resource_type="principal",
-    beyond_benchmarks=True,
 )
 def permissions_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     limit = ctx.thresholds.unused_access_days
@@ -288,7 +286,6 @@ def _finding_resource(arn: str, resource_type: str) -> Resource:
     ),
     requires=(PART_ACCESS_ANALYZER, PART_UNUSED_FINDINGS),
     resource_type="principal",
-    beyond_benchmarks=True,
     regional=True,
 )
 def access_analyzer_unused_findings(snap: Snapshot, ctx: Context) -> Iterator[Result]:
