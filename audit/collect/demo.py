@@ -347,7 +347,7 @@ def _plant_catalogue_problems(p: Planter) -> None:
     )
 
 
-def _plant_unused_access(p: _Planter) -> None:
+def _plant_unused_access(p: Planter) -> None:
     """Unused access (issue 14). moto has no service-last-accessed or Access Analyzer, so
     permissions-unused and access-analyzer-unused-findings cannot be shown by the demo."""
     iam = p.iam
