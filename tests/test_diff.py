@@ -354,6 +354,8 @@ def test_demo_account_diff_a_quarter_apart() -> None:
         ("group-joined", "bob.dev"),
         ("policy-detached", "ci-deploy"),
         ("policy-edited", "DeveloperAccess"),
+        # created 180 days ago, never used: within 90 days at the last review, not now
+        ("role-became-unused", "backup-vendor"),
     }
     assert expected <= changes, expected - changes
     assert len(changes) == len(expected), changes - expected
