@@ -1,4 +1,4 @@
-"""The ``iam-audit`` command line: demo, run, collect, report.
+"""The ``iam-audit`` command line: demo, run, collect, report, org.
 
 Every failure the user can cause or fix ends as one line on stderr and an exit code
 (audit.errors); tracebacks are only shown with IAM_AUDIT_DEBUG=1.
@@ -19,10 +19,12 @@ import click
 from audit import __version__
 from audit.cli_access_review import review, verify
 from audit.cli_options import option_group
+from audit.cli_org import account_formats, parse_ids, report_organization, status_line
 from audit.cli_review import ReviewRequest, print_review, review_options
 from audit.config import load_settings
 from audit.console import printable
 from audit.errors import (
+    EXIT_FAIL_ON,
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -33,12 +35,18 @@ from audit.errors import (
 from audit.explain import EXPLAIN_FORMATS
 from audit.explain_sso import explain_anyone
 from audit.model import Snapshot
+from audit.org_folder import read_org_folder, write_account
 from audit.output import atomic_write_bytes
 from audit.pipeline import DEFAULT_REPORTS_DIR, RunOptions, RunOutcome, run_audit
 from audit.report import FORMATS, ReportOptions
 from audit.rules.catalogue import render_catalogue
 from audit.settings import Settings
-from audit.snapshot_io import read_snapshot, write_snapshot
+from audit.snapshot_io import (
+    ORGANIZATION_FILE_NAME,
+    read_snapshot,
+    write_organization,
+    write_snapshot,
+)
 from audit.workflow.diff import diff_csv, diff_json, diff_paths, summary_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -210,6 +218,17 @@ class ReportRequest:
             settings=load_settings(params["config"]),
         )
 
+    def presentation(self) -> ReportOptions:
+        return ReportOptions(
+            page_size=self.page_size,
+            pdf_max_resources=self.pdf_max_resources,
+            prepared_by=self.prepared_by,
+            review_period=self.review_period,
+            # The cover tells when the document was made; findings stay a function of
+            # the snapshot and as-of time alone.
+            generated_at=datetime.now(UTC),
+        )
+
 
 def _collect_options(params: dict[str, Any], quiet: bool, settings: Settings) -> Any:
     # Lazy here and in the commands below, for start-up speed only: audit.collect imports
@@ -285,15 +304,7 @@ def _produce(
         formats=request.formats,
         options=RunOptions(
             as_of=request.as_of,
-            presentation=ReportOptions(
-                page_size=request.page_size,
-                pdf_max_resources=request.pdf_max_resources,
-                prepared_by=request.prepared_by,
-                review_period=request.review_period,
-                # The cover tells when the document was made; findings stay a function of
-                # the snapshot and as-of time alone.
-                generated_at=datetime.now(UTC),
-            ),
+            presentation=request.presentation(),
             keep_snapshot=keep_snapshot,
             fail_on=review.fail_on,
             email=review.email,
@@ -320,11 +331,25 @@ def cli() -> None:
 @cli.command()
 @report_options
 @review_options
+@click.option(
+    "--org",
+    "organization",
+    is_flag=True,
+    help="The demo organization instead: a management account and five members in two OUs.",
+)
+@click.option("--account-pdf", is_flag=True, help="With --org: a PDF for each account too.")
 @quiet_option
-def demo(**params: Any) -> int:
+def demo(organization: bool, account_pdf: bool, **params: Any) -> int:
     """Audit the built-in demo account (in-process moto, planted problems); no AWS needed."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
+    if organization:
+        from audit.collect.demo_org import demo_organization  # lazy: moto, see _collect_options
+
+        _echo(request.quiet, "Building the demo organization in-process (moto)...", True)
+        built = demo_organization(quiet=True)
+        pairs = ((r.collection, r.snapshot) for r in built.accounts)
+        return _produce_org(built.org, pairs, request, review, account_pdf)
     from audit.collect.demo import demo_snapshot  # lazy: moto and boto3, see _collect_options
 
     _echo(request.quiet, "Building the demo account in-process (moto) and collecting it...", True)
@@ -382,6 +407,165 @@ def report(snapshot_file: Path, **params: Any) -> int:
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
     snapshot, digest = read_snapshot(snapshot_file)
     return _produce(snapshot, digest, request, keep_snapshot=False, review=review)
+
+
+def _org_run_options(request: ReportRequest, review: ReviewRequest) -> RunOptions:
+    if review.email is not None:
+        raise InputError("--email-to is not supported by organization runs yet")
+    return RunOptions(
+        as_of=request.as_of,
+        presentation=request.presentation(),
+        fail_on=review.fail_on,
+    )
+
+
+def _produce_org(
+    org: Any,
+    accounts: Any,
+    request: ReportRequest,
+    review: ReviewRequest,
+    account_pdf: bool,
+) -> int:
+    """Every account through the pipeline, then the organization's reports; the exit code."""
+    outcome = report_organization(
+        org,
+        accounts,
+        request.out,
+        request.settings,
+        review.suppressions,
+        formats=account_formats(request.formats, account_pdf),
+        options=_org_run_options(request, review),
+        say=lambda line: _echo(request.quiet, line),
+    )
+    if outcome.exit_code == EXIT_FAIL_ON and review.fail_on is not None:
+        tripped = [a.account_id for a in outcome.accounts if a.exit_code == EXIT_FAIL_ON]
+        _say(
+            f"iam-audit: --fail-on {review.fail_on.label}: failing findings in "
+            f"{len(tripped)} account(s): {', '.join(tripped[:10])}",
+            err=True,
+        )
+    return outcome.exit_code
+
+
+@cli.group()
+def org() -> None:
+    """An AWS Organization: every account, one consolidated report.
+
+    Run from the management account or a delegated administrator; each member is read through
+    its reader role (docs/org-reader-role.yaml). See the README's organization section.
+    """
+
+
+org_scope_options = option_group(
+    click.option(
+        "--role-name",
+        default="iam-audit-reader",
+        show_default=True,
+        help="The read-only role in each member account (a path prefix allowed: path/name).",
+    ),
+    click.option(
+        "--external-id",
+        envvar="IAM_AUDIT_EXTERNAL_ID",
+        help="ExternalId the reader role requires (or env IAM_AUDIT_EXTERNAL_ID).",
+    ),
+    click.option("--accounts", help="Only these accounts: ID,ID,... or @FILE (one per line)."),
+    click.option(
+        "--ou",
+        "ous",
+        multiple=True,
+        help="Only accounts in this OU or below it (repeatable; a root id means all).",
+    ),
+    click.option("--exclude", help="Never these accounts: ID,ID,... or @FILE."),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="Accounts collected at the same time.",
+    ),
+)
+
+
+def _org_collection(params: dict[str, Any], quiet: bool) -> Any:
+    """The organization snapshot and an iterator of its chosen accounts as they are read."""
+    from audit.collect.org_accounts import (  # lazy: boto3, see _collect_options
+        collect_org_snapshot,
+        open_org_access,
+        select_accounts,
+    )
+    from audit.collect.org_collection import collect_accounts
+    from audit.collect.org_options import OrgOptions
+
+    options = OrgOptions(
+        collect=_collect_options(params, True),
+        role_name=params["role_name"],
+        external_id=params["external_id"] or None,
+        accounts=parse_ids(params["accounts"], "--accounts"),
+        ous=tuple(params["ous"]),
+        exclude=parse_ids(params["exclude"], "--exclude"),
+    )
+    access = open_org_access(options)
+    organization = collect_org_snapshot(access)
+    chosen = select_accounts(organization, options)
+    if not chosen:
+        raise InputError("no account of the organization matches --accounts/--ou/--exclude")
+    _echo(quiet, f"Organization {organization.meta.organization_id}: {len(chosen)} account(s)")
+    results = collect_accounts(access, organization, chosen, params["concurrency"])
+    return organization, ((r.collection, r.snapshot) for r in results)
+
+
+@org.command("collect")
+@collection_options
+@org_scope_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for organization.json.gz and accounts/<id>/ (snapshot, collection record).",
+)
+@quiet_option
+def org_collect(output: Path, quiet: bool, **params: Any) -> int:
+    """Collect the organization and one snapshot per account; report later with `org report`."""
+    _check_writable_folder(output, "--output")
+    organization, accounts = _org_collection(params, quiet)
+    digest = write_organization(organization, output / ORGANIZATION_FILE_NAME)
+    _say(f"{digest}  {output / ORGANIZATION_FILE_NAME}")
+    incomplete = 0
+    for collection, snapshot in accounts:
+        write_account(output, collection, snapshot)
+        _echo(quiet, status_line(collection))
+        incomplete += collection.status.value != "collected"
+    return EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+
+@org.command("report")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@report_options
+@review_options
+@click.option("--account-pdf", is_flag=True, help="A PDF for each account too.")
+@quiet_option
+def org_report(folder: Path, account_pdf: bool, **params: Any) -> int:
+    """Build every report from an `org collect` folder (slices merged in one folder work)."""
+    request = ReportRequest.from_params(params)
+    review = ReviewRequest.from_params(params, request.formats, config=request.config)
+    organization, accounts = read_org_folder(folder)
+    return _produce_org(organization, accounts, request, review, account_pdf)
+
+
+@org.command("run")
+@collection_options
+@org_scope_options
+@report_options
+@review_options
+@click.option("--account-pdf", is_flag=True, help="A PDF for each account too.")
+@quiet_option
+def org_run(account_pdf: bool, **params: Any) -> int:
+    """Collect every account of the organization and write the consolidated reports."""
+    request = ReportRequest.from_params(params)
+    review = ReviewRequest.from_params(params, request.formats, config=request.config)
+    organization, accounts = _org_collection(params, request.quiet)
+    return _produce_org(organization, accounts, request, review, account_pdf)
 
 
 @cli.command()

@@ -319,3 +319,17 @@ def read_organization(path: Path) -> tuple[OrgSnapshot, str]:
         return decode_organization(data), sha256_hex(data)
     except SnapshotTooLarge as exc:
         raise _too_large(path, "organization snapshot", exc) from None
+
+
+def dataclass_from_jsonable(cls: type[_T], data: Any) -> _T:
+    """A model dataclass back from :func:`to_jsonable`'s output (other organization-run files).
+
+    Raises SnapshotError naming the class when ``data`` has the wrong shape.
+    """
+    try:
+        value = _from_jsonable(cls, data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise SnapshotError(f"{cls.__name__} is malformed: {exc}") from exc
+    if not isinstance(value, cls):
+        raise SnapshotError(f"{cls.__name__} is malformed")
+    return value

@@ -15,6 +15,10 @@ PACKAGE = Path(audit.__file__).parent
 LAZY_ALLOWED = {
     ("audit/cli.py", "audit.collect"),
     ("audit/cli.py", "audit.collect.demo"),
+    ("audit/cli.py", "audit.collect.demo_org"),
+    ("audit/cli.py", "audit.collect.org_accounts"),
+    ("audit/cli.py", "audit.collect.org_collection"),
+    ("audit/cli.py", "audit.collect.org_options"),
     ("audit/cli.py", "audit.collect.permissions"),
     ("audit/report/__init__.py", "audit.report.charts"),
     ("audit/report/__init__.py", "audit.report.html"),

@@ -1,0 +1,319 @@
+"""One organization run: every account through the one pipeline, then the organization files.
+
+:func:`run_organization` takes the organization snapshot and the accounts as they arrive (from
+a collection, or read from an organization folder), and for each one: attaches its
+organization context (so SCPs apply), runs :func:`audit.pipeline.run_audit` into
+``<out>/accounts/<id>/``, streams its findings into the organization's findings.csv and
+findings.json, and keeps only a small :class:`AccountSummary`. Memory stays per-account.
+
+Then it writes organization.json (accounts, OU paths, statuses, SCPs, each snapshot's SHA-256),
+report.html and summary.json LAST (a folder without it is an interrupted run). The output
+folder is itself an organization folder (audit.org_folder): `org report` can read it again.
+
+Exit code, as for one account: 1 when --fail-on tripped in any account, else 3 when any
+account was not fully collected, else 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audit.csv_safe import cell
+from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK
+from audit.findings import Severity
+from audit.findings_file import FINDING_JSON_COLUMNS, finding_json, json_default
+from audit.model import Snapshot
+from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
+from audit.org_context import attach_organization
+from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
+from audit.output import atomic_open, atomic_write_bytes
+from audit.pipeline import RunOptions, run_audit
+from audit.report.templating import environment
+from audit.scoring import posture_score
+from audit.settings import Settings
+from audit.snapshot_io import ORGANIZATION_FILE_NAME, write_organization
+from audit.workflow.history import SNAPSHOT_FILE
+from audit.workflow.suppressions import Suppression
+
+ACCOUNT_COLUMNS = ("account_id", "account_name", "ou_path")
+ORG_FINDING_COLUMNS = (*ACCOUNT_COLUMNS, *FINDING_JSON_COLUMNS)
+ORG_TEMPLATE = "org_report.html.j2"
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What the organization report keeps of one account once its own reports are written."""
+
+    account_id: str
+    account_name: str
+    ou_path: str
+    status: CollectionStatus
+    reason: str = ""
+    fix: str = ""
+    failing: Mapping[str, int] | None = None  # severity label -> failing count; None: no audit
+    posture: float | None = None
+    exit_code: int = EXIT_INCOMPLETE
+    snapshot_file: str = ""  # relative to the output folder
+    snapshot_sha256: str = ""
+    report: str = ""  # accounts/<id>/report.html when written
+
+    @classmethod
+    def of(cls, collection: AccountCollection) -> AccountSummary:
+        """The account as collected, before (or without) an audit."""
+        return cls(
+            account_id=collection.account_id,
+            account_name=collection.account_name,
+            ou_path=collection.ou_path,
+            status=collection.status,
+            reason=collection.reason,
+            fix=collection.fix,
+        )
+
+    @property
+    def failing_total(self) -> int:
+        return sum((self.failing or {}).values())
+
+
+@dataclass(frozen=True)
+class OrgOutcome:
+    org: OrgSnapshot
+    out_dir: Path
+    accounts: tuple[AccountSummary, ...]  # ranked: not collected first, then worst posture
+    rule_failing: Mapping[str, Mapping[str, int]]  # rule id -> account id -> failing count
+    written: tuple[Path, ...]  # organization-level files, summary.json last
+    exit_code: int
+
+
+def _rank(a: AccountSummary) -> tuple[int, float, int, str]:
+    order = {CollectionStatus.NOT_COLLECTED: 0, CollectionStatus.PARTIAL: 1}
+    posture = a.posture if a.posture is not None else -1.0
+    return (order.get(a.status, 2), posture, -a.failing_total, a.account_id)
+
+
+def org_exit_code(accounts: Iterable[AccountSummary]) -> int:
+    codes = [a.exit_code for a in accounts]
+    if EXIT_FAIL_ON in codes:
+        return EXIT_FAIL_ON
+    if any(c != EXIT_OK for c in codes):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+class _FindingStreams:
+    """findings.csv and findings.json of the organization, written account by account."""
+
+    def __init__(self, stack: ExitStack, out_dir: Path) -> None:
+        csv_fh = stack.enter_context(atomic_open(out_dir / "findings.csv"))
+        self._text = stack.enter_context(io.TextIOWrapper(csv_fh, encoding="utf-8-sig", newline=""))
+        self._csv = csv.writer(self._text, lineterminator="\r\n")
+        self._csv.writerow(ORG_FINDING_COLUMNS)
+        self._json = stack.enter_context(atomic_open(out_dir / "findings.json"))
+        self._encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
+        self._first = True
+        self._json.write(b"[")
+
+    def add(self, account: Mapping[str, str], records: Iterable[dict[str, Any]]) -> None:
+        for rec in records:
+            row = {**account, **rec}
+            self._csv.writerow([cell(row[c]) for c in ORG_FINDING_COLUMNS])
+            self._json.write(("\n" if self._first else ",\n").encode())
+            self._json.write(self._encode(row).encode("utf-8"))
+            self._first = False
+
+    def close(self) -> None:
+        self._json.write(b"]\n" if self._first else b"\n]\n")
+        self._text.flush()
+
+
+def _audit_account(
+    org: OrgSnapshot,
+    collection: AccountCollection,
+    snapshot: Snapshot,
+    out_dir: Path,
+    settings: Settings,
+    suppressions: Sequence[Suppression],
+    formats: Collection[str],
+    options: RunOptions,
+    streams: _FindingStreams,
+    rule_failing: dict[str, dict[str, int]],
+) -> AccountSummary:
+    where = account_dir(out_dir, collection.account_id)
+    outcome = run_audit(
+        attach_organization(snapshot, org),
+        None,
+        settings,
+        suppressions,
+        reports_dir=None,
+        out_dir=where,
+        formats=formats,
+        options=replace(options, keep_snapshot=True, email=None),
+    )
+    write_account(out_dir, collection, None)  # the record next to the snapshot: re-readable
+    account = {
+        "account_id": collection.account_id,
+        "account_name": collection.account_name,
+        "ou_path": collection.ou_path,
+    }
+    streams.add(account, (finding_json(f) for f in outcome.result.findings))
+    for f in outcome.result.failing:
+        per_rule = rule_failing.setdefault(f.rule_id, {})
+        per_rule[collection.account_id] = per_rule.get(collection.account_id, 0) + 1
+    counts = outcome.result.failing_counts()
+    code = outcome.exit_code
+    if collection.status is not CollectionStatus.COLLECTED and code == EXIT_OK:
+        code = EXIT_INCOMPLETE
+    relative = Path(ACCOUNTS_DIR) / collection.account_id
+    return replace(
+        AccountSummary.of(collection),
+        failing={sev.label: n for sev, n in counts.items()},
+        posture=posture_score(outcome.result),
+        exit_code=code,
+        snapshot_file=str(relative / SNAPSHOT_FILE),
+        snapshot_sha256=outcome.snapshot_sha256,
+        report=str(relative / "report.html") if "html" in formats else "",
+    )
+
+
+def run_organization(
+    org: OrgSnapshot,
+    accounts: Iterable[tuple[AccountCollection, Snapshot | None]],
+    out_dir: Path,
+    settings: Settings,
+    suppressions: Sequence[Suppression],
+    *,
+    formats: Collection[str],
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen, so a shared default is safe
+) -> OrgOutcome:
+    """Audit each account as it arrives, then write the organization's files (see module)."""
+    summaries: list[AccountSummary] = []
+    rule_failing: dict[str, dict[str, int]] = {}
+    written: list[Path] = []
+    org_sha = write_organization(org, out_dir / ORGANIZATION_FILE_NAME)
+    written.append(out_dir / ORGANIZATION_FILE_NAME)
+    with ExitStack() as stack:
+        streams = _FindingStreams(stack, out_dir)
+        for collection, snapshot in accounts:
+            if snapshot is None:
+                write_account(out_dir, collection, None)
+                summaries.append(AccountSummary.of(collection))
+                continue
+            summaries.append(
+                _audit_account(
+                    org,
+                    collection,
+                    snapshot,
+                    out_dir,
+                    settings,
+                    suppressions,
+                    formats,
+                    options,
+                    streams,
+                    rule_failing,
+                )
+            )
+        streams.close()
+    written += [out_dir / "findings.csv", out_dir / "findings.json"]
+    ranked = tuple(sorted(summaries, key=_rank))
+    code = org_exit_code(ranked)
+    files: list[tuple[str, bytes]] = [
+        ("organization.json", _organization_json(org, org_sha, ranked)),
+        ("report.html", _report_html(org, ranked, rule_failing, options)),
+        ("summary.json", _summary_json(org, ranked, code)),  # LAST: the folder is complete
+    ]
+    for name, data in files:
+        atomic_write_bytes(out_dir / name, data)
+        written.append(out_dir / name)
+    return OrgOutcome(org, out_dir, ranked, rule_failing, tuple(written), code)
+
+
+def _dump(doc: Any) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False, default=json_default) + "\n").encode()
+
+
+def _account_record(a: AccountSummary) -> dict[str, Any]:
+    return {
+        "account_id": a.account_id,
+        "account_name": a.account_name,
+        "ou_path": a.ou_path,
+        "status": a.status.value,
+        "reason": a.reason,
+        "fix": a.fix,
+        "failing": dict(a.failing) if a.failing is not None else None,
+        "posture": a.posture,
+        "exit_code": a.exit_code,
+        "snapshot_file": a.snapshot_file,
+        "snapshot_sha256": a.snapshot_sha256,
+        "report": a.report,
+    }
+
+
+def _organization_json(org: OrgSnapshot, org_sha: str, ranked: Sequence[AccountSummary]) -> bytes:
+    meta = org.meta
+    return _dump(
+        {
+            "organization_id": meta.organization_id,
+            "management_account_id": meta.management_account_id,
+            "feature_set": meta.feature_set,
+            "collected_at": meta.collected_at,
+            "source": meta.source,
+            "organization_snapshot": {"file": ORGANIZATION_FILE_NAME, "sha256": org_sha},
+            "ou_tree": [{"id": u.id, "name": u.name, "parent_id": u.parent_id} for u in org.units],
+            "service_control_policies": [
+                {"id": p.id, "name": p.name, "targets": list(p.targets)} for p in org.policies
+            ],
+            "accounts": [_account_record(a) for a in sorted(ranked, key=lambda a: a.account_id)],
+        }
+    )
+
+
+def _status_counts(ranked: Sequence[AccountSummary]) -> dict[str, int]:
+    return {s.value: sum(1 for a in ranked if a.status is s) for s in CollectionStatus}
+
+
+def _summary_json(org: OrgSnapshot, ranked: Sequence[AccountSummary], code: int) -> bytes:
+    failing = {
+        sev.label: sum((a.failing or {}).get(sev.label, 0) for a in ranked)
+        for sev in sorted(Severity, reverse=True)
+    }
+    return _dump(
+        {
+            "organization_id": org.meta.organization_id,
+            "accounts": len(ranked),
+            "collection": _status_counts(ranked),
+            "failing": failing,
+            "exit_code": code,
+        }
+    )
+
+
+def _report_html(
+    org: OrgSnapshot,
+    ranked: Sequence[AccountSummary],
+    rule_failing: Mapping[str, Mapping[str, int]],
+    options: RunOptions,
+) -> bytes:
+    audited = [a for a in ranked if a.failing is not None]
+    rules = sorted(rule_failing, key=lambda r: (-sum(rule_failing[r].values()), r))
+    html = (
+        environment()
+        .get_template(ORG_TEMPLATE)
+        .render(
+            org=org,
+            accounts=ranked,
+            counts=_status_counts(ranked),
+            severities=[s.label for s in sorted(Severity, reverse=True)],
+            audited=audited,
+            rules=rules,
+            rule_failing=rule_failing,
+            generated_at=options.presentation.generated_at or datetime.now(UTC),
+        )
+    )
+    return html.encode("utf-8")
