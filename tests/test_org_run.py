@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,11 @@ from moto.moto_api._internal import mock_random
 
 from audit.collect.demo import DEMO_SEED, demo_environment
 from audit.collect.demo_org import plant_demo_organization
-from audit.org_run import ORG_FINDING_COLUMNS
+from audit.model import Snapshot
+from audit.model_org import AccountCollection
+from audit.org_folder import read_org_folder
+from audit.org_run import ORG_FINDING_COLUMNS, run_organization
+from audit.settings import Settings
 from tests.cli_helpers import exit_code, run_cli
 
 AS_OF = "2026-06-30T00:00:00+00:00"
@@ -157,3 +162,23 @@ def test_slices_merged_equal_one_run(tmp_path: Path, capsys: pytest.CaptureFixtu
     merged = _findings(tmp_path / "merged" / "findings.csv")
     assert merged["account_id"].nunique() == 5  # all but the suspended one
     assert merged.equals(_findings(tmp_path / "one" / "findings.csv"))
+
+
+def test_interrupted_run_leaves_no_half_written_file(
+    demo_out: tuple[Path, int, str], tmp_path: Path
+) -> None:
+    out, _code, _printed = demo_out
+    org, accounts = read_org_folder(out)
+
+    def until_interrupted() -> Iterator[tuple[AccountCollection, Snapshot | None]]:
+        yield next(accounts)
+        raise KeyboardInterrupt
+
+    target = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run_organization(org, until_interrupted(), target, Settings(), (), formats=("json",))
+    # The first account is complete; no organization-level report, no temporary file left.
+    (first,) = (target / "accounts").iterdir()
+    assert (first / "collection.json").is_file()
+    leftovers = sorted(p.name for p in target.iterdir())
+    assert leftovers == ["accounts", "organization.json.gz"]
