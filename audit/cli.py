@@ -436,6 +436,7 @@ def _produce_org(
         formats=account_formats(request.formats, account_pdf),
         options=_org_run_options(request, review),
         say=lambda line: _echo(request.quiet, line),
+        org_pdf="pdf" in request.formats,
     )
     if outcome.exit_code == EXIT_FAIL_ON and review.fail_on is not None:
         tripped = [a.account_id for a in outcome.accounts if a.exit_code == EXIT_FAIL_ON]

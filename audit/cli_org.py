@@ -74,6 +74,7 @@ def report_organization(
     formats: Collection[str],
     options: RunOptions,
     say: Say,
+    org_pdf: bool = False,
 ) -> OrgOutcome:
     """Audit every account and write the organization's reports; print one line per account."""
 
@@ -84,7 +85,14 @@ def report_organization(
 
     out_dir = org_out_dir(out, org)
     outcome = run_organization(
-        org, announced(), out_dir, settings, suppressions, formats=formats, options=options
+        org,
+        announced(),
+        out_dir,
+        settings,
+        suppressions,
+        formats=formats,
+        options=options,
+        org_pdf=org_pdf,
     )
     counts = {s: sum(1 for a in outcome.accounts if a.status is s) for s in CollectionStatus}
     failing = sum(a.failing_total for a in outcome.accounts)

@@ -36,6 +36,7 @@ from audit.org_context import attach_organization
 from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
 from audit.output import atomic_open, atomic_write_bytes
 from audit.pipeline import RunOptions, run_audit
+from audit.report.pdf import draw_pdf, layout_pdf
 from audit.report.templating import environment
 from audit.scoring import posture_score
 from audit.settings import Settings
@@ -46,6 +47,7 @@ from audit.workflow.suppressions import Suppression
 ACCOUNT_COLUMNS = ("account_id", "account_name", "ou_path")
 ORG_FINDING_COLUMNS = (*ACCOUNT_COLUMNS, *FINDING_JSON_COLUMNS)
 ORG_TEMPLATE = "org_report.html.j2"
+ORG_PDF_TEMPLATE = "org_report_pdf.html.j2"
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,13 @@ def run_organization(
     *,
     formats: Collection[str],
     options: RunOptions = RunOptions(),  # noqa: B008 - frozen, so a shared default is safe
+    org_pdf: bool = False,
 ) -> OrgOutcome:
-    """Audit each account as it arrives, then write the organization's files (see module)."""
+    """Audit each account as it arrives, then write the organization's files (see module).
+
+    ``formats``: each account's own reports. ``org_pdf``: also the organization's report.pdf
+    (cover, accounts, coverage).
+    """
     summaries: list[AccountSummary] = []
     rule_failing: dict[str, dict[str, int]] = {}
     written: list[Path] = []
@@ -225,9 +232,12 @@ def run_organization(
     code = org_exit_code(ranked)
     files: list[tuple[str, bytes]] = [
         ("organization.json", _organization_json(org, org_sha, ranked)),
-        ("report.html", _report_html(org, ranked, rule_failing, options)),
-        ("summary.json", _summary_json(org, ranked, code)),  # LAST: the folder is complete
+        ("report.html", _render(ORG_TEMPLATE, org, ranked, rule_failing, options)),
     ]
+    if org_pdf:
+        html = _render(ORG_PDF_TEMPLATE, org, ranked, rule_failing, options).decode("utf-8")
+        files.append(("report.pdf", draw_pdf(layout_pdf(html))))
+    files.append(("summary.json", _summary_json(org, ranked, code)))  # LAST: folder complete
     for name, data in files:
         atomic_write_bytes(out_dir / name, data)
         written.append(out_dir / name)
@@ -294,7 +304,8 @@ def _summary_json(org: OrgSnapshot, ranked: Sequence[AccountSummary], code: int)
     )
 
 
-def _report_html(
+def _render(
+    template: str,
     org: OrgSnapshot,
     ranked: Sequence[AccountSummary],
     rule_failing: Mapping[str, Mapping[str, int]],
@@ -302,14 +313,17 @@ def _report_html(
 ) -> bytes:
     audited = [a for a in ranked if a.failing is not None]
     rules = sorted(rule_failing, key=lambda r: (-sum(rule_failing[r].values()), r))
+    severities = [s.label for s in sorted(Severity, reverse=True)]
     html = (
         environment()
-        .get_template(ORG_TEMPLATE)
+        .get_template(template)
         .render(
             org=org,
             accounts=ranked,
             counts=_status_counts(ranked),
-            severities=[s.label for s in sorted(Severity, reverse=True)],
+            severities=severities,
+            totals={sev: sum((a.failing or {}).get(sev, 0) for a in ranked) for sev in severities},
+            page_size=options.presentation.page_size,
             audited=audited,
             rules=rules,
             rule_failing=rule_failing,

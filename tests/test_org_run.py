@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from moto.moto_api._internal import mock_random
+from pypdf import PdfReader
 
 from audit.collect.demo import DEMO_SEED, demo_environment
 from audit.collect.demo_org import plant_demo_organization
@@ -34,7 +35,7 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
     out = tmp_path_factory.mktemp("org") / "run"
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-        code = exit_code(["demo", "--org", "--out", str(out), "--format", "html,csv,json"])
+        code = exit_code(["demo", "--org", "--out", str(out), "--format", "html,pdf,csv,json"])
     return out, code, buf.getvalue()
 
 
@@ -46,10 +47,10 @@ def _findings(path: Path) -> pd.DataFrame:
 def test_demo_org_writes_the_organization_files(demo_out: tuple[Path, int, str]) -> None:
     out, code, printed = demo_out
     assert code == 3, printed  # the data member has no reader role; legacy is suspended
-    for name in (*ORG_FILES, "report.html", "summary.json"):
+    for name in (*ORG_FILES, "report.html", "report.pdf", "summary.json"):
         assert (out / name).is_file(), name
     # summary.json is written last: it marks the folder complete.
-    org_level = [out / n for n in (*ORG_FILES, "report.html")]
+    org_level = [out / n for n in (*ORG_FILES, "report.html", "report.pdf")]
     assert all((out / "summary.json").stat().st_mtime_ns >= p.stat().st_mtime_ns for p in org_level)
     frame = _findings(out / "findings.csv")
     assert list(frame.columns) == list(ORG_FINDING_COLUMNS)
@@ -83,6 +84,18 @@ def test_demo_org_organization_json_and_report(demo_out: tuple[Path, int, str]) 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["collection"] == {"collected": 4, "partial": 0, "not_collected": 2}
     assert summary["exit_code"] == 3
+
+
+def test_demo_org_pdf(demo_out: tuple[Path, int, str]) -> None:
+    out, _code, _printed = demo_out
+    reader = PdfReader(out / "report.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert 2 <= len(reader.pages) <= 5
+    assert "4 collected, 0 partial, 2 not collected" in " ".join(text.split())
+    for name in ("payments", "legacy", "Root/Sandbox", "deploy the reader role"):
+        assert name in " ".join(text.split()), name
+    # Each account's own PDF only with --account-pdf.
+    assert not list((out / "accounts").glob("*/report.pdf"))
 
 
 def test_org_report_rebuilds_from_the_output_folder(
