@@ -498,7 +498,7 @@ def _org_collection(params: dict[str, Any], quiet: bool) -> Any:
     from audit.collect.org_options import OrgOptions
 
     options = OrgOptions(
-        collect=_collect_options(params, True),
+        collect=_collect_options(params, True, load_settings(params.get("config"))),
         role_name=params["role_name"],
         external_id=params["external_id"] or None,
         accounts=parse_ids(params["accounts"], "--accounts"),
