@@ -67,6 +67,12 @@ def _assignment_resource(center: IdentityCenter, a: AccountAssignment) -> Resour
     )
 
 
+def _not_collected(res: Resource, name: str, verdicts: Sequence[SetInAccount]) -> Result:
+    """A set whose policies could not all be read in some account: named, not judged."""
+    gaps = sorted({u for v in verdicts for u in v.perms.unresolved})
+    return Result.not_assessed(res, f"Permission set {name}: not collected: {_listed(gaps)}.")
+
+
 def _set_verdicts_by_set(snap: Snapshot) -> dict[str, list[SetInAccount]]:
     out: dict[str, list[SetInAccount]] = {}
     for (arn, _account), verdict in set_verdicts(snap).items():
@@ -123,10 +129,7 @@ def sso_admin_permission_set(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 paths=list(first.admin.paths),
             )
         elif any(not v.perms.complete for v in verdicts):
-            gaps = sorted({u for v in verdicts for u in v.perms.unresolved})
-            yield Result.not_assessed(
-                res, f"Permission set {ps.name}: not collected: {_listed(gaps)}."
-            )
+            yield _not_collected(res, ps.name, verdicts)
         else:
             yield Result.passed(res, f"Permission set {ps.name} cannot do * on *.")
 
@@ -309,10 +312,7 @@ def sso_permission_set_escalation(snap: Snapshot, ctx: Context) -> Iterator[Resu
                 accounts=accounts,
             )
         elif any(not v.perms.complete for v in verdicts):
-            gaps = sorted({u for v in verdicts for u in v.perms.unresolved})
-            yield Result.not_assessed(
-                res, f"Permission set {ps.name}: not collected: {_listed(gaps)}."
-            )
+            yield _not_collected(res, ps.name, verdicts)
         else:
             yield Result.passed(res, f"Permission set {ps.name} holds no known escalation method.")
 
