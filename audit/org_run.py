@@ -3,8 +3,9 @@
 :func:`run_organization` takes the organization snapshot and the accounts as they arrive (from
 a collection, or read from an organization folder), and for each one: attaches its
 organization context (so SCPs apply), runs :func:`audit.pipeline.run_audit` into
-``<out>/accounts/<id>/``, streams its findings into the organization's findings.csv and
-findings.json, and keeps only a small :class:`AccountSummary`. Memory stays per-account.
+``<out>/accounts/<id>/``, streams its rows into the organization's findings.csv/json,
+credentials.csv and controls.csv (audit.org_streams), and keeps only a small
+:class:`AccountSummary`. Memory stays per-account.
 
 Then it writes organization.json (accounts, OU paths, statuses, SCPs, each snapshot's SHA-256),
 report.html and summary.json LAST (a folder without it is an interrupted run). The output
@@ -16,8 +17,6 @@ account was not fully collected, else 0.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import ExitStack
@@ -26,26 +25,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.csv_safe import cell
 from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK
 from audit.findings import Severity
-from audit.findings_file import FINDING_JSON_COLUMNS, finding_json, json_default
+from audit.findings_file import json_default
 from audit.model import Snapshot
 from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
 from audit.org_context import attach_organization
 from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
-from audit.output import atomic_open, atomic_write_bytes
+from audit.org_streams import STREAMED_FILES, OrgStreams
+from audit.output import atomic_write_bytes
 from audit.pipeline import RunOptions, run_audit
 from audit.report.pdf import draw_pdf, layout_pdf
 from audit.report.templating import environment
-from audit.scoring import posture_score
+from audit.scoring import score
 from audit.settings import Settings
 from audit.snapshot_io import ORGANIZATION_FILE_NAME, write_organization
 from audit.workflow.history import SNAPSHOT_FILE
 from audit.workflow.suppressions import Suppression
 
-ACCOUNT_COLUMNS = ("account_id", "account_name", "ou_path")
-ORG_FINDING_COLUMNS = (*ACCOUNT_COLUMNS, *FINDING_JSON_COLUMNS)
 ORG_TEMPLATE = "org_report.html.j2"
 ORG_PDF_TEMPLATE = "org_report_pdf.html.j2"
 
@@ -109,32 +106,6 @@ def org_exit_code(accounts: Iterable[AccountSummary]) -> int:
     return EXIT_OK
 
 
-class _FindingStreams:
-    """findings.csv and findings.json of the organization, written account by account."""
-
-    def __init__(self, stack: ExitStack, out_dir: Path) -> None:
-        csv_fh = stack.enter_context(atomic_open(out_dir / "findings.csv"))
-        self._text = stack.enter_context(io.TextIOWrapper(csv_fh, encoding="utf-8-sig", newline=""))
-        self._csv = csv.writer(self._text, lineterminator="\r\n")
-        self._csv.writerow(ORG_FINDING_COLUMNS)
-        self._json = stack.enter_context(atomic_open(out_dir / "findings.json"))
-        self._encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
-        self._first = True
-        self._json.write(b"[")
-
-    def add(self, account: Mapping[str, str], records: Iterable[dict[str, Any]]) -> None:
-        for rec in records:
-            row = {**account, **rec}
-            self._csv.writerow([cell(row[c]) for c in ORG_FINDING_COLUMNS])
-            self._json.write(("\n" if self._first else ",\n").encode())
-            self._json.write(self._encode(row).encode("utf-8"))
-            self._first = False
-
-    def close(self) -> None:
-        self._json.write(b"]\n" if self._first else b"\n]\n")
-        self._text.flush()
-
-
 def _audit_account(
     org: OrgSnapshot,
     collection: AccountCollection,
@@ -144,7 +115,7 @@ def _audit_account(
     suppressions: Sequence[Suppression],
     formats: Collection[str],
     options: RunOptions,
-    streams: _FindingStreams,
+    streams: OrgStreams,
     rule_failing: dict[str, dict[str, int]],
 ) -> AccountSummary:
     where = account_dir(out_dir, collection.account_id)
@@ -164,7 +135,8 @@ def _audit_account(
         "account_name": collection.account_name,
         "ou_path": collection.ou_path,
     }
-    streams.add(account, (finding_json(f) for f in outcome.result.findings))
+    scores = score(outcome.result)
+    streams.add(account, outcome.snapshot, outcome.result, scores)
     for f in outcome.result.failing:
         per_rule = rule_failing.setdefault(f.rule_id, {})
         per_rule[collection.account_id] = per_rule.get(collection.account_id, 0) + 1
@@ -176,7 +148,7 @@ def _audit_account(
     return replace(
         AccountSummary.of(collection),
         failing={sev.label: n for sev, n in counts.items()},
-        posture=posture_score(outcome.result),
+        posture=scores.posture,
         exit_code=code,
         snapshot_file=str(relative / SNAPSHOT_FILE),
         snapshot_sha256=outcome.snapshot_sha256,
@@ -206,7 +178,7 @@ def run_organization(
     org_sha = write_organization(org, out_dir / ORGANIZATION_FILE_NAME)
     written.append(out_dir / ORGANIZATION_FILE_NAME)
     with ExitStack() as stack:
-        streams = _FindingStreams(stack, out_dir)
+        streams = OrgStreams(stack, out_dir)
         for collection, snapshot in accounts:
             if snapshot is None:
                 write_account(out_dir, collection, None)
@@ -227,7 +199,7 @@ def run_organization(
                 )
             )
         streams.close()
-    written += [out_dir / "findings.csv", out_dir / "findings.json"]
+    written += [out_dir / name for name in STREAMED_FILES]
     ranked = tuple(sorted(summaries, key=_rank))
     code = org_exit_code(ranked)
     files: list[tuple[str, bytes]] = [

@@ -21,12 +21,81 @@ from audit.collect.demo_org import plant_demo_organization
 from audit.model import Snapshot
 from audit.model_org import AccountCollection
 from audit.org_folder import read_org_folder
-from audit.org_run import ORG_FINDING_COLUMNS, run_organization
+from audit.org_run import run_organization
 from audit.settings import Settings
 from tests.cli_helpers import exit_code, run_cli
 
 AS_OF = "2026-06-30T00:00:00+00:00"
-ORG_FILES = ("organization.json.gz", "findings.csv", "findings.json", "organization.json")
+ORG_FILES = (
+    "organization.json.gz",
+    "findings.csv",
+    "findings.json",
+    "credentials.csv",
+    "controls.csv",
+    "organization.json",
+)
+# Pinned: the organization's files are read by people's spreadsheets and scripts.
+ACCOUNT_COLUMNS = ["account_id", "account_name", "ou_path"]
+ORG_FINDING_COLUMNS = [
+    *ACCOUNT_COLUMNS,
+    "rule_id",
+    "title",
+    "status",
+    "severity",
+    "resource_type",
+    "resource_name",
+    "resource_arn",
+    "message",
+    "controls",
+    "remediation",
+    "details",
+    "suppression_owner",
+    "suppression_reason",
+    "suppression_expires",
+    "suppression_ticket",
+]
+ORG_CREDENTIALS_COLUMNS = [
+    *ACCOUNT_COLUMNS,
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    *(
+        f"access_key_{n}_{c}"
+        for n in (1, 2)
+        for c in (
+            "active",
+            "last_rotated",
+            "last_used_date",
+            "last_used_region",
+            "last_used_service",
+        )
+    ),
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+    "groups",
+    "attached_policies",
+    "inline_policies",
+    "permissions_boundary",
+    "risk_score",
+]
+ORG_CONTROLS_COLUMNS = [
+    *ACCOUNT_COLUMNS,
+    "framework",
+    "control",
+    "status",
+    "rule_ids",
+    "resources_judged",
+    "resources_failing",
+    "not_assessed_reason",
+    "title",
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +122,7 @@ def test_demo_org_writes_the_organization_files(demo_out: tuple[Path, int, str])
     org_level = [out / n for n in (*ORG_FILES, "report.html", "report.pdf")]
     assert all((out / "summary.json").stat().st_mtime_ns >= p.stat().st_mtime_ns for p in org_level)
     frame = _findings(out / "findings.csv")
-    assert list(frame.columns) == list(ORG_FINDING_COLUMNS)
+    assert list(frame.columns) == ORG_FINDING_COLUMNS
     assert frame["account_id"].nunique() == 4  # master, payments, dev, ml
     assert set(frame["account_name"]) == {"master", "payments", "dev", "ml"}
     assert set(frame.loc[frame["account_name"] == "dev", "ou_path"]) == {"Root/Sandbox"}
@@ -61,6 +130,33 @@ def test_demo_org_writes_the_organization_files(demo_out: tuple[Path, int, str])
     records = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     assert len(records) == len(frame)
     assert {r["account_id"] for r in records} == set(frame["account_id"])
+
+
+def test_demo_org_credentials_and_controls_for_every_account(
+    demo_out: tuple[Path, int, str],
+) -> None:
+    out, _code, _printed = demo_out
+    doc = json.loads((out / "organization.json").read_text(encoding="utf-8"))
+    audited = {a["account_id"] for a in doc["accounts"] if a["status"] == "collected"}
+    assert len(audited) == 4  # master, payments, dev, ml
+    creds = pd.read_csv(out / "credentials.csv", dtype=str, keep_default_na=False)
+    assert list(creds.columns) == ORG_CREDENTIALS_COLUMNS
+    # Each account's rows are its own credentials.csv, behind the three account columns.
+    for account_id in audited:
+        own = pd.read_csv(
+            out / "accounts" / account_id / "credentials.csv", dtype=str, keep_default_na=False
+        )
+        rows = creds[creds["account_id"] == account_id]
+        assert rows.drop(columns=ACCOUNT_COLUMNS).reset_index(drop=True).equals(own)
+    assert set(creds["account_id"]) <= audited and len(creds) > len(audited)
+    assert set(creds.loc[creds["account_name"] == "dev", "ou_path"]) == {"Root/Sandbox"}
+    controls = pd.read_csv(out / "controls.csv", dtype=str, keep_default_na=False)
+    assert list(controls.columns) == ORG_CONTROLS_COLUMNS
+    assert set(controls["account_id"]) == audited
+    per_account = controls.groupby("account_id").size()
+    assert per_account.nunique() == 1  # every account is scored on the same controls
+    assert set(controls["status"]) <= {"pass", "fail", "not_assessed"}
+    assert (controls["status"] == "fail").any()
 
 
 def test_demo_org_organization_json_and_report(demo_out: tuple[Path, int, str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from audit.csv_safe import to_csv_bytes
 from audit.findings_file import FINDING_JSON_COLUMNS
 from audit.model import CREDENTIAL_REPORT_COLUMNS, CredentialRow
 from audit.report.view import ReportView, UserRow
+from audit.scoring import FrameworkScore
 
 CREDENTIALS_COLUMNS = (
     *CREDENTIAL_REPORT_COLUMNS,
@@ -117,12 +118,18 @@ def _credentials_row(user: UserRow) -> list[Any]:
     ]
 
 
+def credentials_rows(users: Iterable[UserRow]) -> Iterator[list[Any]]:
+    """credentials.csv's rows (an organization run streams them: audit.org_streams)."""
+    return (_credentials_row(u) for u in users)
+
+
 def credentials_csv(view: ReportView) -> bytes:
-    return to_csv_bytes(CREDENTIALS_COLUMNS, (_credentials_row(u) for u in view.users))
+    return to_csv_bytes(CREDENTIALS_COLUMNS, credentials_rows(view.users))
 
 
-def controls_csv(view: ReportView) -> bytes:
-    rows = (
+def controls_rows(frameworks: Iterable[FrameworkScore]) -> Iterator[list[Any]]:
+    """controls.csv's rows (an organization run streams them: audit.org_streams)."""
+    return (
         [
             c.framework,
             c.control,
@@ -133,10 +140,13 @@ def controls_csv(view: ReportView) -> bytes:
             c.reason,
             c.title,
         ]
-        for fw in view.frameworks
+        for fw in frameworks
         for c in fw.controls
     )
-    return to_csv_bytes(CONTROLS_COLUMNS, rows)
+
+
+def controls_csv(view: ReportView) -> bytes:
+    return to_csv_bytes(CONTROLS_COLUMNS, controls_rows(view.frameworks))
 
 
 def access_csv(view: ReportView) -> bytes:

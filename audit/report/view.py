@@ -359,7 +359,9 @@ def _age(as_of: datetime, when: datetime | None) -> int | None:
     return (as_of - when).days if when else None
 
 
-def _user_rows(snapshot: Snapshot, as_of: datetime, risk: Mapping[str, int]) -> tuple[UserRow, ...]:
+def user_rows(snapshot: Snapshot, as_of: datetime, risk: Mapping[str, int]) -> tuple[UserRow, ...]:
+    """Every IAM user and the root row (the inventory, credentials.csv of an account or an
+    organization run: audit.org_streams)."""
     users: dict[str, User] = {u.name: u for u in snapshot.users}
     creds: dict[str, CredentialRow] = {r.user: r for r in snapshot.credential_report}
     names = sorted(set(users) | set(creds), key=lambda n: (n != "<root_account>", n.lower(), n))
@@ -580,7 +582,7 @@ def build_view(
     changes = review_view(review) if review is not None else None
     scores = score(result)
     sections = _rule_sections(result)
-    users = _user_rows(snapshot, result.as_of, scores.risk_of())
+    users = user_rows(snapshot, result.as_of, scores.risk_of())
     groups = _group_rows(snapshot)
     coverage = _coverage(snapshot)
     severities = _severity_counts(result)
