@@ -65,9 +65,9 @@ from audit.permissions.methods import (
 from audit.permissions.statements import Effect, Statement, parse_statement, wildcard_match
 
 MODIFIED = "modified"
+WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 # Condition keys about who calls: a policy using them answers differently per caller.
 _CALLER_KEYS = ("aws:principal", "aws:username", "aws:userid", "aws:sourceidentity")
-_CREDENTIAL_KEY_ACTIONS = (*CREDENTIAL_ACTIONS, "iam:DeleteAccessKey")
 _MODIFY_ACTIONS = (
     *USER_POLICY_ACTIONS,
     *GROUP_POLICY_ACTIONS,
@@ -77,12 +77,16 @@ _MODIFY_ACTIONS = (
     *BOUNDARY_ACTIONS["role"],
     ADD_TO_GROUP,
 )
-_COMPUTE_ACTIONS = tuple(
-    dict.fromkeys(
-        [PASS_ROLE]
-        + [a for m in (*PASS_ROLE_METHODS, *EXISTING_COMPUTE_METHODS) for a in m.actions]
-    )
-)
+# The actions each kind of shared step depends on (lower case, as Decider.held has them).
+_STEP_ACTIONS = {
+    "assume": frozenset({ASSUME.lower()}),
+    "trust": frozenset({UPDATE_TRUST.lower(), ASSUME.lower()}),
+    "credentials": frozenset(a.lower() for a in (*CREDENTIAL_ACTIONS, "iam:DeleteAccessKey")),
+    "compute": frozenset(
+        [PASS_ROLE.lower()]
+        + [a for m in (*PASS_ROLE_METHODS, *EXISTING_COMPUTE_METHODS) for a in m.lowered]
+    ),
+}
 UNBOUNDED = "unbounded"
 
 
@@ -115,6 +119,7 @@ class Edge:
     how: str  # the actions that make the step: "iam:PassRole + codebuild:CreateProject"
     kind: str  # assume | pass-role | existing-compute | credentials | modify
     reasons: tuple[str, ...] = ()  # why the step is only conditional (empty: it is plain)
+    catalogue_ids: tuple[str, ...] = ()  # the method's pathfinding.cloud ids (compute steps)
 
     @property
     def conditional(self) -> bool:
@@ -167,6 +172,7 @@ class EscalationPath:
                     "kind": edge.kind,
                     "to": edge.target.label,
                     "conditional": list(edge.reasons),
+                    "catalogue_ids": list(edge.catalogue_ids),
                 }
             )
             source = edge.target
@@ -177,6 +183,7 @@ class EscalationPath:
                 "kind": "gain",
                 "to": "administrator" if self.gain.admin else "more permissions",
                 "conditional": list(self.gain.reasons),
+                "catalogue_ids": [],
             }
         )
         return rows
@@ -200,7 +207,7 @@ class _Trust:
     direct: dict[str, list[tuple[Role, Statement]]] = field(default_factory=dict)  # by ARN
     account: list[tuple[Role, Statement]] = field(default_factory=list)  # root / account id
     anyone: list[tuple[Role, Statement]] = field(default_factory=list)  # Principal "*"
-    services: dict[str, list[Role]] = field(default_factory=dict)
+    services: dict[str, list[Role]] = field(default_factory=dict)  # also web identity providers
 
 
 def _index_trust(roles: Iterable[Role], account_id: str, partition: str) -> _Trust:
@@ -215,13 +222,17 @@ def _index_trust(roles: Iterable[Role], account_id: str, partition: str) -> _Tru
                 continue
             actions = item.get("Action", [])
             actions = actions if isinstance(actions, list) else [actions]
+            values = _principal_values(item["Principal"])
+            if any(wildcard_match(str(a), WEB_IDENTITY) for a in actions):
+                # A role Cognito hands out to an identity pool's users (cognitoidentity-001).
+                for provider in values.get("Federated", []):
+                    trust.services.setdefault(provider, []).append(role)
             if not any(wildcard_match(str(a), ASSUME) for a in actions):
                 continue
             try:
                 st = parse_statement({**item, "Resource": "*"})
             except ValueError:
                 continue
-            values = _principal_values(item["Principal"])
             for arn in values.get("AWS", []):
                 if arn == "*":
                     trust.anyone.append((role, st))
@@ -453,14 +464,14 @@ class Graph:
         once per such set of statements (when none depends on who the caller is) and shared
         by every principal holding exactly those statements."""
         out: list[Edge] = []
-        kinds: tuple[tuple[str, tuple[str, ...], Callable[[], Iterable[Edge]]], ...] = (
-            ("assume", (ASSUME,), lambda: self._assume(node, caller, by_name=False)),
-            ("trust", (UPDATE_TRUST, ASSUME), lambda: self._update_trust(node, caller)),
-            ("credentials", _CREDENTIAL_KEY_ACTIONS, lambda: self._credentials(node, caller)),
-            ("compute", _COMPUTE_ACTIONS, lambda: self._compute(node, caller)),
+        kinds: tuple[tuple[str, Callable[[], Iterable[Edge]]], ...] = (
+            ("assume", lambda: self._assume(node, caller, by_name=False)),
+            ("trust", lambda: self._update_trust(node, caller)),
+            ("credentials", lambda: self._credentials(node, caller)),
+            ("compute", lambda: self._compute(node, caller)),
         )
-        for name, actions, produce in kinds:
-            key = self._steps_key(node, name, actions)
+        for name, produce in kinds:
+            key = self._steps_key(node, name)
             steps = self._shared.get(key) if key is not None else None
             if steps is None:
                 steps = list(produce())
@@ -469,18 +480,14 @@ class Graph:
             out += steps
         return out
 
-    def _steps_key(
-        self, node: Node, name: str, actions: tuple[str, ...]
-    ) -> tuple[object, ...] | None:
+    def _steps_key(self, node: Node, name: str) -> tuple[object, ...] | None:
         if name == "assume" and self.trust_conditional:
             return None
         perms = self.perms[node]
         parts: list[object] = [name, perms.missing_boundary]
-        # An action no Allow names takes part in no step: only held actions shape the key.
-        held = self.decider.held(perms)
-        for action in actions:
-            if action.lower() not in held:
-                continue
+        # An action no Allow names takes part in no step: only held actions shape the key
+        # (a set intersection, not a walk over every method's actions per principal).
+        for action in sorted(self.decider.held(perms) & _STEP_ACTIONS[name]):
             parts.append(action)
             ident, bound = self.decider.relevant(perms, action)
             if not all(self._statement_free(st) for _, st in ident):
@@ -600,11 +607,11 @@ class Graph:
         self, node: Node, caller: Caller, methods: Iterable[ComputeMethod]
     ) -> list[tuple[ComputeMethod, tuple[str, ...]]]:
         """The methods whose service actions the node may all perform, with their reasons."""
-        perms = self.perms[node]
+        held_actions = self.decider.held(self.perms[node])
         held = []
         for method in methods:
-            if not all(self.decider.holds(perms, a) for a in method.actions):
-                continue
+            if not method.lowered <= held_actions:
+                continue  # one set test per method: most principals hold none of them
             decisions = [self._decide(node, caller, a, None) for a in method.actions]
             if all(d.granted for d in decisions):
                 held.append((method, unique(r for d in decisions for r in d.reasons)))
@@ -615,6 +622,8 @@ class Graph:
         if self.decider.holds(perms, PASS_ROLE):
             passable = self._named(node, caller, PASS_ROLE)
             for method, reasons in self._method_decisions(node, caller, PASS_ROLE_METHODS):
+                if method.needs:
+                    reasons = unique(reasons + (_needs(method.needs),))
                 for service in method.services:
                     for role in self.trust.services.get(service, []):
                         if passable is not None and role.arn not in passable:
@@ -623,16 +632,22 @@ class Graph:
                         d = self._decide(node, caller, PASS_ROLE, role.arn, target, service)
                         if d.granted:
                             how = f"{PASS_ROLE} + {method.name}"
-                            yield Edge(target, how, "pass-role", unique(reasons + d.reasons))
+                            all_reasons = unique(reasons + d.reasons)
+                            ids = method.catalogue_ids
+                            yield Edge(target, how, "pass-role", all_reasons, ids)
         for method, reasons in self._method_decisions(node, caller, EXISTING_COMPUTE_METHODS):
             for service in method.services:
                 short = service.removesuffix(".amazonaws.com")
-                why = (
-                    f"assumes some {short} resource runs as the role (resources are not collected)"
-                )
+                why = _needs(method.needs or f"some {short} resource runs as the role")
                 for role in self.trust.services.get(service, []):
                     target = Node("role", role.name)
-                    yield Edge(target, method.name, "existing-compute", unique(reasons + (why,)))
+                    yield Edge(
+                        target,
+                        method.name,
+                        "existing-compute",
+                        unique(reasons + (why,)),
+                        method.catalogue_ids,
+                    )
 
     def _modify(self, node: Node, caller: Caller, reach: list[Edge]) -> Iterator[Edge]:
         """Rewrite ``node`` itself, or a principal it reaches in one step."""
@@ -881,6 +896,10 @@ class Graph:
             edges.append(edge)
             node = prev
         return EscalationPath(start, tuple(reversed(edges)), gain)
+
+
+def _needs(what: str) -> str:
+    return f"assumes {what} (resources are not collected)"
 
 
 def _pairs(perms: EffectivePermissions) -> list[tuple[str, Statement]]:

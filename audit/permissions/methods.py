@@ -9,6 +9,11 @@ the paths of DataDog's pathfinding.cloud (ids like ``ec2-001``). The README's co
 - :data:`EXISTING_COMPUTE_METHODS`: reach compute that already runs as a role (no PassRole).
   Without an inventory of functions, instances, projects..., the edge goes to every role that
   trusts the service, and is conditional: nothing proves such a resource exists.
+
+A method that builds on top of another (its actions a superset) comes first: the graph keeps
+the first edge it finds to a role, and the longer method is the one that needs no existing
+resource (batch-003 builds the queue batch-001 needs). ``needs`` names a resource a method
+must find in the account, which the snapshot does not hold: such an edge is conditional.
 """
 
 from __future__ import annotations
@@ -22,15 +27,24 @@ class ComputeMethod:
     services: tuple[str, ...]  # service principals the role must trust (any of them)
     ids: tuple[str, ...] = ()  # pathfinding.cloud ids / "Rhino" / "PMapper"
     name: str = ""  # the actions joined with " + "
+    needs: str = ""  # a resource that must already exist (not collected): edge conditional
+    lowered: frozenset[str] = frozenset()  # the actions in lower case, for set tests
+
+    @property
+    def catalogue_ids(self) -> tuple[str, ...]:
+        """The pathfinding.cloud ids (``ec2-001``), without the "Rhino" / "PMapper" marks."""
+        return tuple(i for i in self.ids if i[-3:].isdigit())
 
 
-def _m(actions: str, services: str, ids: str = "") -> ComputeMethod:
+def _m(actions: str, services: str, ids: str = "", needs: str = "") -> ComputeMethod:
     names = tuple(actions.split())
     return ComputeMethod(
         names,
         tuple(f"{s}.amazonaws.com" for s in services.split()),
         tuple(ids.split()),
         " + ".join(names),
+        needs,
+        frozenset(n.lower() for n in names),
     )
 
 
@@ -77,6 +91,12 @@ PASS_ROLE_METHODS: tuple[ComputeMethod, ...] = (
     _m("ecs:RunTask", "ecs-tasks", "ecs-002 ecs-004 ecs-008 PMapper"),
     _m("ecs:StartTask", "ecs-tasks", "ecs-005 ecs-007 ecs-009"),
     _m("ecs:RegisterTaskDefinition ecs:CreateService", "ecs-tasks", "ecs-001 ecs-003"),
+    _m(
+        "batch:CreateComputeEnvironment batch:CreateJobQueue batch:RegisterJobDefinition "
+        "batch:SubmitJob",
+        "ecs-tasks",
+        "batch-003",
+    ),
     _m("batch:RegisterJobDefinition batch:SubmitJob", "batch ecs-tasks", "batch-001"),
     _m("apprunner:CreateService", "tasks.apprunner", "apprunner-001"),
     _m(
@@ -86,12 +106,62 @@ PASS_ROLE_METHODS: tuple[ComputeMethod, ...] = (
         "bedrock-001",
     ),
     _m(
+        "bedrock-agentcore:CreateHarness bedrock-agentcore:CreateAgentRuntime "
+        "bedrock-agentcore:CreateAgentRuntimeEndpoint bedrock-agentcore:CreateWorkloadIdentity "
+        "bedrock-agentcore:GetAgentRuntime bedrock-agentcore:GetHarness "
+        "bedrock-agentcore:InvokeAgentRuntimeCommand",
+        "bedrock-agentcore",
+        "bedrock-005",
+    ),
+    _m(
         "bedrock-agentcore:CreateAgentRuntime bedrock-agentcore:CreateAgentRuntimeEndpoint "
         "bedrock-agentcore:CreateWorkloadIdentity bedrock-agentcore:InvokeAgentRuntimeCommand",
         "bedrock-agentcore",
         "bedrock-003",
     ),
+    _m(
+        "bedrock-agentcore:CreateBrowser bedrock-agentcore:StartBrowserSession "
+        "bedrock-agentcore:ConnectBrowserAutomationStream",
+        "bedrock-agentcore",
+        "bedrock-006",
+    ),
     _m("airflow:CreateEnvironment", "airflow airflow-env", "mwaa-001"),
+    _m("braket:CreateJob", "braket", "braket-001"),
+    _m(
+        "emr-serverless:CreateApplication emr-serverless:StartJobRun",
+        "emr-serverless",
+        "emrserverless-001",
+    ),
+    # The catalogue has the fleet role trust ec2; AWS's GameLift guide has it trust gamelift.
+    _m(
+        "gamelift:CreateBuild gamelift:RequestUploadCredentials gamelift:CreateFleet",
+        "gamelift ec2",
+        "gamelift-001",
+    ),
+    _m(
+        "imagebuilder:CreateComponent imagebuilder:CreateImageRecipe "
+        "imagebuilder:CreateInfrastructureConfiguration imagebuilder:CreateImage",
+        "ec2",
+        "imagebuilder-001",
+    ),
+    _m(
+        "kinesisanalytics:CreateApplication kinesisanalytics:StartApplication",
+        "kinesisanalytics",
+        "kinesisanalytics-001",
+    ),
+    # The catalogue also lists s3:GetObject (to read the role's credentials back from a
+    # bucket): the run can write them to a bucket outside the account, so it is not needed.
+    _m("omics:CreateWorkflow omics:StartRun", "omics", "omics-001"),
+    _m("ssm:CreateDocument ssm:StartAutomationExecution", "ssm", "ssm-003"),
+    # The role is bound to an identity pool's unauthenticated identities: anyone on the
+    # internet then gets its credentials. The role trusts Cognito as a web identity
+    # (graph.py indexes Federated principals for that), and the pool must already exist.
+    _m(
+        "cognito-identity:SetIdentityPoolRoles",
+        "cognito-identity",
+        "cognitoidentity-001",
+        needs="an identity pool that admits unauthenticated identities exists",
+    ),
 )
 
 EXISTING_COMPUTE_METHODS: tuple[ComputeMethod, ...] = (
@@ -126,6 +196,28 @@ EXISTING_COMPUTE_METHODS: tuple[ComputeMethod, ...] = (
         "bedrock-002",
     ),
     _m("airflow:UpdateEnvironment airflow:CreateCliToken", "airflow airflow-env", "mwaa-002"),
+    _m(
+        "batch:SubmitJob", "ecs-tasks", "batch-002", needs="a Batch job definition runs as the role"
+    ),
+    _m(
+        "bedrock-agentcore:InvokeAgentRuntimeCommand",
+        "bedrock-agentcore",
+        "bedrock-004",
+        needs="an AgentCore runtime or harness runs as the role",
+    ),
+    _m(
+        "bedrock-agentcore:StartBrowserSession bedrock-agentcore:ConnectBrowserAutomationStream",
+        "bedrock-agentcore",
+        "bedrock-007",
+        needs="an AgentCore browser runs as the role",
+    ),
+    _m(
+        "codedeploy:RegisterApplicationRevision codedeploy:CreateDeployment "
+        "codedeploy:GetDeploymentConfig",
+        "ec2",
+        "codedeploy-001",
+        needs="a CodeDeploy deployment group targets instances running as the role",
+    ),
 )
 
 # Acting on another principal's credentials or trust (targets are users or roles).

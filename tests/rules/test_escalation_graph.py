@@ -18,7 +18,11 @@ from audit.permissions.analysis import AccessAnalysis
 from audit.permissions.conditions import NO, YES, Answer
 from audit.permissions.evaluate import PolicyIndex
 from audit.permissions.graph import Node
-from audit.permissions.methods import EXISTING_COMPUTE_METHODS, PASS_ROLE_METHODS
+from audit.permissions.methods import (
+    EXISTING_COMPUTE_METHODS,
+    PASS_ROLE_METHODS,
+    ComputeMethod,
+)
 from tests.fixtures.credential_reports import ACCOUNT_ID
 from tests.fixtures.snapshots import (
     ADMIN,
@@ -218,6 +222,136 @@ def test_each_existing_compute_method_is_conditional(method) -> None:  # type: i
     assert any("resources are not collected" in r for r in got.details["conditional"])
     nobody = admin_role("worker", trust_service("some-other-service"))
     assert not escalates(account(me(allow(list(method.actions))), nobody))
+
+
+# --- the pathfinding.cloud paths modelled since the first version ---------------------------
+
+# Each path's catalogue facts: the service its role must trust, and whether the caller passes
+# the role (new-passrole) or reaches compute already running as it (existing-passrole).
+NEW, EXISTING = True, False
+CATALOGUE_PATHS = {
+    "batch-002": ("ecs-tasks", EXISTING),
+    "batch-003": ("ecs-tasks", NEW),
+    "bedrock-004": ("bedrock-agentcore", EXISTING),
+    "bedrock-005": ("bedrock-agentcore", NEW),
+    "bedrock-006": ("bedrock-agentcore", NEW),
+    "bedrock-007": ("bedrock-agentcore", EXISTING),
+    "braket-001": ("braket", NEW),
+    "codedeploy-001": ("ec2", EXISTING),
+    "cognitoidentity-001": ("cognito-identity", NEW),
+    "emrserverless-001": ("emr-serverless", NEW),
+    "gamelift-001": ("ec2", NEW),
+    "imagebuilder-001": ("ec2", NEW),
+    "kinesisanalytics-001": ("kinesisanalytics", NEW),
+    "omics-001": ("omics", NEW),
+    "ssm-003": ("ssm", NEW),
+}
+COGNITO = "cognito-identity.amazonaws.com"
+
+
+def modelled(path_id: str) -> tuple[ComputeMethod, bool, str]:
+    """The method carrying a catalogue id, in the family the catalogue puts it in, with the
+    service principal the catalogue says its role trusts."""
+    service, passes = CATALOGUE_PATHS[path_id]
+    family = PASS_ROLE_METHODS if passes else EXISTING_COMPUTE_METHODS
+    found = [m for m in family if path_id in m.catalogue_ids]
+    assert len(found) == 1, f"{path_id}: {len(found)} methods in its family"
+    return found[0], passes, f"{service}.amazonaws.com"
+
+
+def trusting(service: str) -> dict[str, Any]:
+    """How a role trusts the service in real accounts: Cognito hands a role to an identity
+    pool's users as a web identity, the others assume it as a service."""
+    if service == COGNITO:
+        pool = {"StringEquals": {f"{COGNITO}:aud": "eu-west-1:pool"}}
+        return {
+            "Effect": "Allow",
+            "Principal": {"Federated": COGNITO},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": pool,
+        }
+    return trust_service(service)
+
+
+def needed(method: ComputeMethod, passes: bool) -> list[str]:
+    return ["iam:PassRole", *method.actions] if passes else list(method.actions)
+
+
+def catalogue_ids(got: Finding) -> set[str]:
+    return {i for step in got.details.get("steps", ()) for i in step["catalogue_ids"]}
+
+
+def another_fits(method: ComputeMethod, actions: list[str], service: str) -> bool:
+    """Does some other method still fit these actions and a role trusting ``service``?"""
+    held = {a.lower() for a in actions}
+    families = [EXISTING_COMPUTE_METHODS]
+    if "iam:passrole" in held:
+        families.append(PASS_ROLE_METHODS)
+    return any(
+        m is not method and m.lowered <= held and service in m.services
+        for family in families
+        for m in family
+    )
+
+
+@pytest.mark.parametrize("path_id", CATALOGUE_PATHS)
+def test_catalogue_path_reaches_an_admin_role(path_id: str) -> None:
+    method, passes, service = modelled(path_id)
+    target = admin_role("worker", trusting(service))
+    got = verdict(account(me(allow(needed(method, passes))), target))
+    assert got.status is Status.FAIL and got.details["to_admin"] is True
+    first = got.details["steps"][0]
+    assert first["to"] == "role worker" and path_id in first["catalogue_ids"]
+    assert first["kind"] == ("pass-role" if passes else "existing-compute")
+    plain = passes and not method.needs
+    assert got.severity is (Severity.HIGH if plain else Severity.MEDIUM)
+    if not plain:
+        assert any("resources are not collected" in r for r in got.details["conditional"])
+
+
+@pytest.mark.parametrize("path_id", CATALOGUE_PATHS)
+def test_catalogue_path_needs_every_action(path_id: str) -> None:
+    method, passes, service = modelled(path_id)
+    target = admin_role("worker", trusting(service))
+    for dropped in needed(method, passes):
+        rest = [a for a in needed(method, passes) if a != dropped]
+        got = verdict(account(me(allow(rest)), target))
+        assert path_id not in catalogue_ids(got), dropped
+        if not another_fits(method, rest, service):
+            assert got.status is Status.PASS, (dropped, got.message)
+
+
+@pytest.mark.parametrize("path_id", CATALOGUE_PATHS)
+def test_catalogue_path_needs_a_role_trusting_the_service(path_id: str) -> None:
+    method, passes, _service = modelled(path_id)
+    elsewhere = admin_role("worker", trust_service("some-other-service"))
+    got = verdict(account(me(allow(needed(method, passes))), elsewhere))
+    assert got.status is Status.PASS, got.message
+
+
+def test_cognito_needs_a_web_identity_trust_of_cognito() -> None:
+    passer = me(allow(["iam:PassRole", "cognito-identity:SetIdentityPoolRoles"]))
+    github = {
+        "Effect": "Allow",
+        "Principal": {"Federated": arn("oidc-provider", "token.actions.githubusercontent.com")},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    }
+    assert not escalates(account(passer, admin_role("ci", github)))
+    got = verdict(account(passer, admin_role("app-unauth", trusting(COGNITO))))
+    assert got.status is Status.FAIL and got.severity is Severity.MEDIUM
+    assert got.details["conditional"] == [
+        "assumes an identity pool that admits unauthenticated identities exists "
+        "(resources are not collected)"
+    ]
+
+
+@pytest.mark.parametrize("family", [PASS_ROLE_METHODS, EXISTING_COMPUTE_METHODS])
+def test_a_method_building_on_another_comes_first(family: tuple[ComputeMethod, ...]) -> None:
+    # The graph keeps the first edge to a role: a superset listed after its subset would
+    # never be the one reported (batch-003 would always read as batch-001).
+    for i, later in enumerate(family):
+        for earlier in family[:i]:
+            assert not earlier.lowered < later.lowered, (earlier.name, later.name)
 
 
 # --- credentials of another user ----------------------------------------------------------
