@@ -43,7 +43,8 @@ PART_UNUSED_FINDINGS = "unused_access_findings"  # Access Analyzer unused-access
 # be fully read (their users are not assessed by the rules reading them) and makes the run
 # incomplete (exit 3) without blanking the whole report.
 PART_CREDENTIAL_ROWS = "credential_report_rows"
-# Likewise for policy documents that are not JSON (see InlinePolicy.unreadable).
+# Likewise for policy documents that are not JSON (InlinePolicy.unreadable,
+# ManagedPolicy.unreadable, Role.trust_unreadable).
 PART_POLICY_DOCUMENTS = "policy_documents"
 
 ALL_PARTS = (
@@ -274,6 +275,9 @@ class Role:
     tags: Mapping[str, str] = field(default_factory=dict)
     last_used: datetime | None = None
     last_used_region: str | None = None
+    # Why the trust policy could not be decoded ("" when it was); ``assume_role_policy`` is then
+    # empty, which is not "trusts no one": who may assume the role is unknown.
+    trust_unreadable: str = ""
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,9 @@ class ManagedPolicy:
     is_attachable: bool = True
     create_date: datetime | None = None
     update_date: datetime | None = None
+    # Why the default version's document could not be decoded ("" when it was); ``document`` is
+    # then empty: what it grants to the principals it is attached to is unknown.
+    unreadable: str = ""
 
     @property
     def is_aws_managed(self) -> bool:

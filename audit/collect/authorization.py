@@ -38,13 +38,21 @@ class AuthorizationDetails:
     policies: tuple[ManagedPolicy, ...] = ()
 
 
-def _inline_policy(item: Mapping[str, Any]) -> InlinePolicy:
-    name = str(item["PolicyName"])
+def _document(value: object) -> tuple[Mapping[str, Any], str]:
+    """The decoded document and "", or {} and why it cannot be read.
+
+    One bad document is that policy's gap, not the whole account's: the model records it as
+    unreadable and the rules that need it say so for the principals it reaches.
+    """
     try:
-        return InlinePolicy(name=name, document=policy_document(item["PolicyDocument"]))
+        return policy_document(value), ""
     except ValueError as exc:
-        # One bad document is that policy's gap, not the whole account's.
-        return InlinePolicy(name=name, document={}, unreadable=str(exc))
+        return {}, str(exc)
+
+
+def _inline_policy(item: Mapping[str, Any]) -> InlinePolicy:
+    document, unreadable = _document(item["PolicyDocument"])
+    return InlinePolicy(name=str(item["PolicyName"]), document=document, unreadable=unreadable)
 
 
 def _inline(items: Iterable[Mapping[str, Any]]) -> tuple[InlinePolicy, ...]:
@@ -91,19 +99,21 @@ def _group(g: Mapping[str, Any]) -> Group:
 def _role(r: Mapping[str, Any]) -> Role:
     last = r.get("RoleLastUsed") or {}
     trust = r.get("AssumeRolePolicyDocument")
+    document, unreadable = _document(trust) if trust else ({}, "")
     return Role(
         name=str(r["RoleName"]),
         arn=str(r["Arn"]),
         role_id=str(r.get("RoleId", "")),
         path=str(r.get("Path", "/")),
         create_date=utc(r.get("CreateDate")),
-        assume_role_policy=policy_document(trust) if trust else {},
+        assume_role_policy=document,
         inline_policies=_inline(r.get("RolePolicyList", [])),
         attached_policies=_attached(r.get("AttachedManagedPolicies", [])),
         permissions_boundary_arn=_boundary(r),
         tags=tags(r.get("Tags")),
         last_used=utc(last.get("LastUsedDate")),
         last_used_region=str(last["Region"]) if last.get("Region") else None,
+        trust_unreadable=unreadable,
     )
 
 
@@ -117,6 +127,7 @@ def _policy(p: Mapping[str, Any]) -> ManagedPolicy:
     if default is None:
         raise ValueError(f"policy {p.get('Arn')} has no default version document")
     arn = str(p["Arn"])
+    document, unreadable = _document(default["Document"])
     return ManagedPolicy(
         # moto omits PolicyName; the ARN always ends in it.
         name=str(p.get("PolicyName") or arn.rsplit("/", 1)[-1]),
@@ -124,12 +135,13 @@ def _policy(p: Mapping[str, Any]) -> ManagedPolicy:
         policy_id=str(p.get("PolicyId", "")),
         path=str(p.get("Path", "/")),
         default_version_id=default_id or str(default.get("VersionId", "")),
-        document=policy_document(default["Document"]),
+        document=document,
         attachment_count=int(p.get("AttachmentCount", 0)),
         permissions_boundary_usage_count=int(p.get("PermissionsBoundaryUsageCount", 0)),
         is_attachable=bool(p.get("IsAttachable", True)),
         create_date=utc(p.get("CreateDate")),
         update_date=utc(p.get("UpdateDate")),
+        unreadable=unreadable,
     )
 
 
@@ -176,6 +188,12 @@ def unreadable_policies(details: AuthorizationDetails, api: str) -> tuple[ApiOut
         for kind, holder in holders
         for p in holder.inline_policies
         if p.unreadable
+    ]
+    bad += [f"managed policy {p.name} ({p.unreadable})" for p in details.policies if p.unreadable]
+    bad += [
+        f"role {r.name}: trust policy ({r.trust_unreadable})"
+        for r in details.roles
+        if r.trust_unreadable
     ]
     if not bad:
         return ()

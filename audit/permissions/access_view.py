@@ -147,6 +147,9 @@ def _aws_source(
 ) -> PolicySource | None:
     name = _aws_policy_name(arn)
     policy = by_arn.get(arn)
+    if policy is not None and policy.unreadable:
+        unresolved.append(f"AWS managed policy {name} (unreadable)")
+        return None
     if policy is not None:
         return PolicySource(f"{prefix}AWS managed policy {name}", parse_document(policy.document))
     known = _KNOWN_AWS_DOCUMENTS.get(name) if arn.endswith(f":policy/{name}") else None
@@ -180,7 +183,9 @@ def set_in_account(
     )
     for ref in ps.customer_policies:
         found = resolve_customer_policy(ref, known, account_id) if known is not None else None
-        if found is not None:
+        if found is not None and found.unreadable:
+            unresolved.append(f"customer managed policy {ref.display} in {account_id} (unreadable)")
+        elif found is not None:
             sources.append(
                 PolicySource(
                     f"{prefix}customer managed policy {ref.display}",
@@ -215,14 +220,15 @@ def _boundary(
         return None, None
     path = f"permissions boundary {ps.boundary.display}"
     document = None
+    policy = None
     if ps.boundary.managed_policy_arn:
         policy = aws_policies.get(ps.boundary.managed_policy_arn)
-        document = policy.document if policy else None
     elif ps.boundary.customer_policy is not None and known is not None:
         policy = resolve_customer_policy(ps.boundary.customer_policy, known, account_id)
-        document = policy.document if policy else None
+    if policy is not None and not policy.unreadable:
+        document = policy.document
     if document is None:
-        unresolved.append(path)
+        unresolved.append(f"{path} (unreadable)" if policy is not None else path)
         return None, ps.boundary.display
     return PolicySource(path, parse_document(document)), None
 

@@ -203,7 +203,7 @@ class Decider:
             return Decision(Verdict.DENIED, paths) if paths else NOT_GRANTED
         extra: list[str] = list(reasons)
         if perms.missing_boundary:
-            extra.append(f"permissions boundary {perms.missing_boundary} was not collected")
+            extra.append(perms.boundary_gap)
         elif bound is not None:
             btri, _bpaths, breasons = _layer(bound, arn, request)
             if btri is Tri.NO:

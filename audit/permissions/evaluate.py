@@ -41,13 +41,23 @@ class EffectivePermissions:
     boundary: PolicySource | None = None
     # Policies (or groups) referenced but absent from the snapshot: answers may be incomplete.
     unresolved: tuple[str, ...] = ()
-    # The ARN of a permissions boundary the principal has but the snapshot lacks. It can only
-    # take grants away, so a grant is then unproven (a refusal still stands).
+    # The ARN of a permissions boundary the principal has but the snapshot lacks (or holds
+    # unreadable). It can only take grants away, so a grant is then unproven (a refusal still
+    # stands).
     missing_boundary: str | None = None
+    boundary_unreadable: bool = False  # the missing boundary is collected, but not JSON
 
     @property
     def complete(self) -> bool:
         return not self.unresolved
+
+    @property
+    def boundary_gap(self) -> str:
+        """'permissions boundary ARN was not collected' (or 'is unreadable'); '' when known."""
+        if not self.missing_boundary:
+            return ""
+        why = "is unreadable" if self.boundary_unreadable else "was not collected"
+        return f"permissions boundary {self.missing_boundary} {why}"
 
 
 @dataclass(frozen=True)
@@ -95,23 +105,29 @@ class PolicyIndex:
         self._group_sources: dict[str, tuple[list[PolicySource], list[str]]] = {}
 
     def managed(self, arn: str) -> tuple[Statement, ...] | None:
-        """The statements of the managed policy ``arn``, None when it was not collected."""
+        """The statements of the managed policy ``arn``, None when it was not collected or its
+        document is unreadable (:meth:`gap` says which)."""
         found = self._parsed.get(arn)
         if found is None:
             policy = self.by_arn.get(arn)
-            if policy is None:
+            if policy is None or policy.unreadable:
                 return None
             found = self._parsed[arn] = parse_document(policy.document)
         return found
 
+    def gap(self, arn: str, name: str, of: str = "") -> str:
+        """How a managed policy ``managed`` has no statements for is named in ``unresolved``."""
+        policy = self.by_arn.get(arn)
+        return f"{name}{of} (unreadable)" if policy is not None and policy.unreadable else arn
+
     def _attached(
-        self, prefix: str, attached: Iterable[AttachedPolicy], unresolved: list[str]
+        self, prefix: str, attached: Iterable[AttachedPolicy], unresolved: list[str], of: str = ""
     ) -> list[PolicySource]:
         found = []
         for ap in attached:
             statements = self.managed(ap.arn)
             if statements is None:
-                unresolved.append(ap.arn)
+                unresolved.append(self.gap(ap.arn, f"policy {ap.name}", of))
                 continue
             found.append(PolicySource(f"{prefix}policy {ap.name}", statements))
         return found
@@ -128,7 +144,8 @@ class PolicyIndex:
                 prefix = f"via group {group.name} -> "
                 unresolved += _unreadable(group.inline_policies, f" of group {group.name}")
                 sources = [_inline_source(prefix, p) for p in group.inline_policies]
-                sources += self._attached(prefix, group.attached_policies, unresolved)
+                of = f" of group {group.name}"
+                sources += self._attached(prefix, group.attached_policies, unresolved, of)
                 cached = (sources, unresolved)
             self._group_sources[name] = cached
         return cached
@@ -142,16 +159,22 @@ class PolicyIndex:
     ) -> EffectivePermissions:
         boundary = None
         missing_boundary = None
+        policy = self.by_arn.get(boundary_arn) if boundary_arn else None
         if boundary_arn:
             statements = self.managed(boundary_arn)
-            if statements is None:
-                unresolved.append(boundary_arn)
+            if statements is None or policy is None:
+                label = f"permissions boundary {policy.name}" if policy else ""
+                unresolved.append(self.gap(boundary_arn, label))
                 missing_boundary = boundary_arn
             else:
-                policy_name = self.by_arn[boundary_arn].name
-                boundary = PolicySource(f"permissions boundary {policy_name}", statements)
+                boundary = PolicySource(f"permissions boundary {policy.name}", statements)
         return EffectivePermissions(
-            name, tuple(sources), boundary, tuple(unresolved), missing_boundary
+            name,
+            tuple(sources),
+            boundary,
+            tuple(unresolved),
+            missing_boundary,
+            boundary_unreadable=missing_boundary is not None and policy is not None,
         )
 
     def user(self, user: User) -> EffectivePermissions:
@@ -223,9 +246,7 @@ def _evaluate(
 
 def _bounded(perms: EffectivePermissions, access: Access, matches: Matcher, wide: bool) -> Access:
     if perms.missing_boundary and access.granted:
-        limit = (
-            f"permissions boundary {perms.missing_boundary} not collected: it may not allow this"
-        )
+        limit = f"{perms.boundary_gap}: it may not allow this"
         return replace(access, notes=access.notes + (limit,))
     if perms.boundary is None or not access.granted:
         return access

@@ -792,7 +792,7 @@ class Graph:
                 return None
             derived = EffectivePermissions(node.name, (base.boundary,))
         elif node.variant == UNBOUNDED:
-            derived = replace(base, boundary=None, missing_boundary=None)
+            derived = replace(base, boundary=None, missing_boundary=None, boundary_unreadable=False)
         else:
             sources, _missing = self.index.group_sources(node.variant[6:])
             derived = replace(base, sources=base.sources + tuple(sources))
@@ -806,7 +806,7 @@ class Graph:
         if perms is None:
             base = self.perms[node.base]
             if base.missing_boundary:
-                why = f"its permissions boundary {base.missing_boundary} was not collected"
+                why = f"its {base.boundary_gap}"
                 return Gain(True, "can be given any permission", (why,))
             return Gain(True, "can be given any permission, AdministratorAccess included")
         admin = self.admin[node]
@@ -816,7 +816,7 @@ class Graph:
             if admin.verdict is not Verdict.ALLOWED:
                 reasons = ("its * on * is conditional",)
             if perms.missing_boundary:
-                reasons += (f"its permissions boundary {perms.missing_boundary} was not collected",)
+                reasons += (f"its {perms.boundary_gap}",)
             return Gain(True, f"can do * on * {via}", reasons)
         key = (_signature(self.perms[start]), _signature(perms))
         if key not in self._more:

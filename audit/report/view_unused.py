@@ -208,7 +208,11 @@ def build_unused_view(snapshot: Snapshot, result: AuditResult) -> UnusedAccessVi
             created=r.create_date,
             last_used=r.last_used,
             last_region=r.last_used_region or "",
-            trust=trust_summary(r.assume_role_policy),
+            trust=(
+                f"unreadable: {r.trust_unreadable}"
+                if r.trust_unreadable
+                else trust_summary(r.assume_role_policy)
+            ),
             admin=power[r.name][0],
             escalation=power[r.name][1],
             findings=tuple(dict.fromkeys(failing.get(r.name, []))),

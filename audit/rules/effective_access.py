@@ -26,8 +26,8 @@ def _unresolved(perms: EffectivePermissions) -> str:
 def _boundary_unknown(perms: EffectivePermissions, grant: str) -> str:
     # A boundary can only take grants away: without its document a grant is not proven.
     return (
-        f"{perms.principal} {grant}, unless its permissions boundary {perms.missing_boundary} "
-        "forbids it: that policy was not collected."
+        f"{perms.principal} {grant}, unless its permissions boundary forbids it: its "
+        f"{perms.boundary_gap}."
     )
 
 

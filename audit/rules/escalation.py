@@ -16,11 +16,16 @@ from audit.findings import Resource, Result, Severity
 from audit.model import PART_AUTHORIZATION, InlinePolicy, Role, Snapshot
 from audit.permissions import EffectivePermissions, Verdict, admin_access
 from audit.permissions.evaluate import PolicySource
-from audit.permissions.graph import EscalationPath, Node
+from audit.permissions.graph import EscalationPath, Graph, Node
 from audit.permissions.statements import parse_document
 from audit.rules._access import access_analysis
 from audit.rules._resources import user_resource
-from audit.rules.managed_policies import boundary_only, boundary_pass, customer_policies
+from audit.rules.managed_policies import (
+    boundary_only,
+    boundary_pass,
+    customer_policies,
+    unreadable_policy,
+)
 from audit.rules.registry import Context, rule
 
 _REMEDIATION = (
@@ -50,14 +55,40 @@ def path_details(path: EscalationPath) -> dict[str, object]:
     }
 
 
+def unknown_trust(snap: Snapshot, graph: Graph, start: Node) -> str | None:
+    """Why "no path found" from ``start`` is not "no path": a role whose trust policy is
+    unreadable has more than ``start`` (or escalates itself), and whether that trust admits
+    ``start`` is unknown. None when no such role stands in the way."""
+    hidden = [
+        role.name
+        for role in snap.roles
+        if role.trust_unreadable
+        and (target := Node("role", role.name)) != start
+        and (graph.gain(start, target) is not None or graph.escalation(target) is not None)
+    ]
+    if not hidden:
+        return None
+    names = ", ".join(f"role {name}" for name in hidden)
+    that = "that trust policy is" if len(hidden) == 1 else "those trust policies are"
+    return (
+        f"no known privilege-escalation path, but whether it can become {names} is unknown: "
+        f"{that} unreadable"
+    )
+
+
 def _verdict(
-    res: Resource, who: str, perms: EffectivePermissions, admin: bool, path: EscalationPath | None
+    res: Resource,
+    who: str,
+    perms: EffectivePermissions,
+    admin: bool,
+    path: EscalationPath | None,
+    hidden: str | None,
 ) -> Result:
     if admin and perms.missing_boundary:
         return Result.not_assessed(
             res,
             f"{who} can do * on * by its own policies, unless its permissions boundary "
-            f"{perms.missing_boundary} forbids it: that policy was not collected.",
+            f"forbids it: its {perms.boundary_gap}.",
         )
     if admin:
         return Result.passed(res, f"{who} is an administrator already: there is nothing to gain.")
@@ -72,6 +103,8 @@ def _verdict(
     if not perms.complete:
         missing = ", ".join(perms.unresolved)
         return Result.not_assessed(res, f"{who}: not collected: {missing}")
+    if hidden is not None:
+        return Result.not_assessed(res, f"{who}: {hidden}.")
     return Result.passed(res, f"{who} has no known privilege-escalation path.")
 
 
@@ -96,7 +129,8 @@ def user_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         node = Node("user", user.name)
         admin = analysis.admin(node).verdict is Verdict.ALLOWED
         path = None if admin else graph.escalation(node)
-        yield _verdict(user_resource(user), user.name, analysis.user(user), admin, path)
+        hidden = None if admin or path else unknown_trust(snap, graph, node)
+        yield _verdict(user_resource(user), user.name, analysis.user(user), admin, path, hidden)
 
 
 def _role_resource(role: Role) -> Resource:
@@ -128,7 +162,8 @@ def role_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         node = Node("role", role.name)
         admin = analysis.admin(node).verdict is Verdict.ALLOWED
         path = None if admin else graph.escalation(node)
-        yield _verdict(res, f"role {role.name}", analysis.role(role), admin, path)
+        hidden = None if admin or path else unknown_trust(snap, graph, node)
+        yield _verdict(res, f"role {role.name}", analysis.role(role), admin, path, hidden)
 
 
 def _inline_documents(snap: Snapshot) -> Iterator[tuple[Resource, str, InlinePolicy]]:
@@ -169,6 +204,9 @@ def policy_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result
         if boundary_only(p):
             yield boundary_pass(p)  # a boundary grants nothing by itself
             continue
+        if p.unreadable:
+            yield unreadable_policy(p)
+            continue
         kinds: tuple[str, ...] = ("user", "role") if p.arn in on_roles else ("user",)
         documents.append((Resource("policy", p.name, p.arn), p.name, p.document, kinds))
     for res, kind, ip in _inline_documents(snap):
@@ -190,6 +228,12 @@ def policy_privilege_escalation(snap: Snapshot, ctx: Context) -> Iterator[Result
             path = graph.probe(kind, f"holder-of-policy-{n}", perms)
             if path is not None:
                 break
+        hidden = None
+        if path is None:
+            hidden = unknown_trust(snap, graph, Node(kinds[-1], f"holder-of-policy-{n}"))
+        if hidden is not None:
+            yield Result.not_assessed(res, f"{res.name}: {hidden}.")
+            continue
         if path is None:
             yield Result.passed(res, f"{res.name} allows no known escalation on its own.")
             continue

@@ -73,6 +73,13 @@ def boundary_only(policy: ManagedPolicy) -> bool:
     return policy.attachment_count == 0 and policy.permissions_boundary_usage_count > 0
 
 
+def unreadable_policy(policy: ManagedPolicy) -> Result:
+    """Not assessed: the policy's default version document is not JSON (see the collector)."""
+    return Result.not_assessed(
+        policy_resource(policy), f"Policy {policy.name}: document unreadable: {policy.unreadable}"
+    )
+
+
 def boundary_pass(policy: ManagedPolicy) -> Result:
     return Result.passed(
         policy_resource(policy),
@@ -103,6 +110,8 @@ def policy_full_admin(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         res = policy_resource(policy)
         if boundary_only(policy):
             yield boundary_pass(policy)
+        elif policy.unreadable:
+            yield unreadable_policy(policy)
         elif verdict in (Verdict.ALLOWED, Verdict.CONDITIONAL):
             cond = " under a condition" if verdict is Verdict.CONDITIONAL else ""
             attached = policy.attachment_count > 0
@@ -140,16 +149,21 @@ def admin_policy_attached(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for principal, ap in attachments(snap):
         admin.setdefault(principal, [])
         policy = by_arn.get(ap.arn)
-        if policy is not None:
+        aws_admin = is_aws_policy(ap.arn, ADMINISTRATOR_ACCESS)  # admin by name, read or not
+        if policy is not None and policy.unreadable and not aws_admin:
+            unknown.setdefault(principal, []).append(
+                f"policy {policy.name} document unreadable ({policy.unreadable})"
+            )
+        elif policy is not None and not policy.unreadable:
             verdict = document_admin(policy.name, policy.document)
             if verdict is Verdict.ALLOWED:
                 admin[principal].append(ap.name)
             elif verdict is Verdict.CONDITIONAL:
                 admin[principal].append(f"{ap.name} (under a condition)")
-        elif is_aws_policy(ap.arn, ADMINISTRATOR_ACCESS):
+        elif aws_admin:
             admin[principal].append(ap.name)
         else:
-            unknown.setdefault(principal, []).append(ap.arn)
+            unknown.setdefault(principal, []).append(f"policy document not collected: {ap.arn}")
     for principal, names in admin.items():
         label = f"{principal.type.capitalize()} {principal.name}"
         if names:
@@ -157,10 +171,7 @@ def admin_policy_attached(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 principal, f"{label} has full-admin policy attached: {', '.join(names)}."
             )
         elif principal in unknown:
-            yield Result.not_assessed(
-                principal,
-                f"{label}: policy document not collected: {', '.join(unknown[principal])}",
-            )
+            yield Result.not_assessed(principal, f"{label}: {'; '.join(unknown[principal])}")
         else:
             yield Result.passed(principal, f"{label} has no full-admin policy attached.")
 
@@ -223,6 +234,8 @@ def policy_service_wildcard(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         res = policy_resource(policy)
         if boundary_only(policy):
             yield boundary_pass(policy)
+        elif policy.unreadable:
+            yield unreadable_policy(policy)
         elif wild:
             actions = ", ".join(dict.fromkeys(wild))
             yield Result.failed(res, f"Policy {policy.name} allows {actions}.", actions=wild)

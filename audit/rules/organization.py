@@ -30,7 +30,7 @@ from audit.rules._resources import (
 )
 from audit.rules.controls import cis
 from audit.rules.registry import Context, rule
-from audit.rules.roles import restricting_keys
+from audit.rules.roles import restricting_keys, unreadable_trust
 
 _CREDENTIALS = ("password_enabled", *key_columns("active"))
 
@@ -244,7 +244,9 @@ def role_trust_external_account(snap: Snapshot, ctx: Context) -> Iterator[Result
         trusted = trusted_accounts(role)
         outside = [t for t in trusted if _outside(snap, org, t.account_id)]
         unknown = [t for t in trusted if _outside(snap, org, t.account_id) is None]
-        if outside:
+        if role.trust_unreadable:
+            yield unreadable_trust(role)
+        elif outside:
             unguarded = [t for t in outside if not t.guards]
             ids = sorted({t.account_id for t in outside})
             yield Result.failed(

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from audit.findings import Resource, Result, Severity
-from audit.model import PART_AUTHORIZATION, Snapshot
+from audit.model import PART_AUTHORIZATION, Role, Snapshot
 from audit.rules.registry import Context, rule
 
 
@@ -106,6 +106,14 @@ def open_trust_statements(trust: Mapping[str, Any]) -> list[str]:
     return open_ones
 
 
+def unreadable_trust(role: Role) -> Result:
+    """Not assessed: the role's trust policy is not JSON, so who may assume it is unknown."""
+    return Result.not_assessed(
+        Resource("role", role.name, role.arn),
+        f"Role {role.name}: trust policy unreadable: {role.trust_unreadable}",
+    )
+
+
 @rule(
     id="role-trust-any-principal",
     title="No role can be assumed by anyone",
@@ -128,7 +136,9 @@ def role_trust_any_principal(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     for role in snap.roles:
         res = Resource("role", role.name, role.arn)
         open_ones = open_trust_statements(role.assume_role_policy)
-        if open_ones:
+        if role.trust_unreadable:
+            yield unreadable_trust(role)
+        elif open_ones:
             yield Result.failed(
                 res,
                 f"Role {role.name} can be assumed by {'; '.join(open_ones)}.",

@@ -298,13 +298,16 @@ def access_items(snapshot: Snapshot, findings: Sequence[Finding]) -> tuple[Acces
             found = on_user + (by_resource.get(name, []) if name else [])
             items.append(_item(account, user, kind, item, grants, last_used, found))
     for role in snapshot.roles:
-        others = trusted_accounts(role, account)
-        if not others:
+        trusted = [f"assumable from account {o}" for o in trusted_accounts(role, account)]
+        if role.trust_unreadable:  # an empty document is not "trusts no other account"
+            trusted = ["trust policy unreadable: who may assume it is unknown"]
+        if not trusted:
             continue
         grants = words(_role_as_holder(role))
         found = by_resource.get(role.arn, []) or by_resource.get(role.name, [])
-        for other in others:
-            item = f"assumable from account {other}"
-            items.append(_item(account, role, KIND_TRUST, item, grants, role.last_used, found))
+        items += [
+            _item(account, role, KIND_TRUST, item, grants, role.last_used, found)
+            for item in trusted
+        ]
     items += identity_center_items(snapshot, by_resource, read_only)
     return tuple(items)
