@@ -13,6 +13,7 @@ from typing import Any
 
 from audit.findings import AuditResult, Finding, Status
 from audit.model import PART_LAST_ACCESSED, Role, Snapshot
+from audit.permissions.evaluate import PolicyIndex
 from audit.rules.unused import role_power
 
 ROLE_UNUSED = "role-unused"
@@ -186,7 +187,8 @@ def _failing_by_role(findings: Iterable[Finding]) -> dict[str, list[str]]:
 
 def build_unused_view(snapshot: Snapshot, result: AuditResult) -> UnusedAccessView:
     roles = {r.name: r for r in snapshot.roles}
-    power = {r.name: role_power(snapshot, r) for r in snapshot.roles}
+    index = PolicyIndex(snapshot)  # the rules' own analysis lives in their evaluation
+    power = {r.name: role_power(index.role(r)) for r in snapshot.roles}
     stale, linked = _stale_roles(result, roles, power)
     principals = _principals(result)
     removable = tuple(

@@ -18,10 +18,9 @@ from audit.model import (
     Snapshot,
 )
 from audit.model_unused import ACCESS_OK, PrincipalAccess
-from audit.permissions import EffectivePermissions, admin_access, escalations, user_permissions
-from audit.permissions.evaluate import PolicySource
+from audit.permissions import EffectivePermissions, admin_access, escalations
 from audit.permissions.service_levels import GrantLevel, service_level
-from audit.permissions.statements import parse_document
+from audit.rules._access import access_analysis
 from audit.rules._resources import account, day, iam_user_rows, unreported_users, user_resource
 from audit.rules.controls import hub
 from audit.rules.registry import Context, rule
@@ -34,44 +33,8 @@ def is_service_linked(role: Role) -> bool:
     return role.path.startswith(SERVICE_ROLE_PATH)
 
 
-def role_permissions(snap: Snapshot, role: Role) -> EffectivePermissions:
-    """The role's inline and attached policies and its boundary.
-
-    Issue 11 moves this into audit.permissions (role_permissions); use that once it is there.
-    """
-    by_arn = snap.policy_by_arn()
-    sources = [
-        PolicySource(f"via inline policy {p.name}", parse_document(p.document))
-        for p in role.inline_policies
-    ]
-    # An unreadable inline document grants an unknown set: answers about the role are incomplete.
-    unresolved = [
-        f"inline policy {p.name} (unreadable)" for p in role.inline_policies if p.unreadable
-    ]
-    for attached in role.attached_policies:
-        policy = by_arn.get(attached.arn)
-        if policy is None:
-            unresolved.append(attached.arn)
-        else:
-            sources.append(
-                PolicySource(f"via policy {attached.name}", parse_document(policy.document))
-            )
-    boundary = None
-    if role.permissions_boundary_arn:
-        policy = by_arn.get(role.permissions_boundary_arn)
-        if policy is not None:
-            boundary = PolicySource(
-                f"permissions boundary {policy.name}", parse_document(policy.document)
-            )
-    missing = (
-        role.permissions_boundary_arn if role.permissions_boundary_arn and not boundary else None
-    )
-    return EffectivePermissions(role.name, tuple(sources), boundary, tuple(unresolved), missing)
-
-
-def role_power(snap: Snapshot, role: Role) -> tuple[bool, tuple[str, ...]]:
+def role_power(perms: EffectivePermissions) -> tuple[bool, tuple[str, ...]]:
     """Is the role an admin (* on *), and which escalation methods does it hold?"""
-    perms = role_permissions(snap, role)
     admin = admin_access(perms).granted
     return admin, tuple(e.method.name for e in escalations(perms))
 
@@ -133,11 +96,14 @@ def role_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
         elif not stale:
             yield Result.passed(res, f"Role {role.name}: {how} ({_days(days)}; limit {limit}).")
         else:
-            admin, methods = role_power(snap, role)
+            perms = access_analysis(snap, ctx).role(role)
+            admin, methods = role_power(perms)
             powers = (["admin (* on *)"] if admin else []) + (
                 [f"can escalate ({', '.join(methods[:3])})"] if methods else []
             )
             power = f"; it is {' and '.join(powers)}" if powers else ""
+            if not powers and not perms.complete:
+                power = f"; its permissions are not fully known ({', '.join(perms.unresolved)})"
             yield Result.failed(
                 res,
                 f"Role {role.name} unused for {days} days ({how}; limit {limit}){power}.",
@@ -177,12 +143,15 @@ def user_mfa_all(snap: Snapshot, ctx: Context) -> Iterator[Result]:
     yield from unreported_users(snap)
 
 
-def _principal_power(snap: Snapshot, p: PrincipalAccess) -> EffectivePermissions | None:
+def _principal_power(
+    snap: Snapshot, ctx: Context, p: PrincipalAccess
+) -> EffectivePermissions | None:
+    analysis = access_analysis(snap, ctx)
     if p.kind == "role":
         role = next((r for r in snap.roles if r.arn == p.arn), None)
-        return role_permissions(snap, role) if role else None
+        return analysis.role(role) if role else None
     user = next((u for u in snap.users if u.arn == p.arn), None)
-    return user_permissions(snap, user) if user else None
+    return analysis.user(user) if user else None
 
 
 def _created(snap: Snapshot, p: PrincipalAccess) -> datetime | None:
@@ -236,7 +205,7 @@ def permissions_unused(snap: Snapshot, ctx: Context) -> Iterator[Result]:
                 f"{limit} days.",
             )
             continue
-        perms = _principal_power(snap, p)
+        perms = _principal_power(snap, ctx, p)
         graded = sorted(
             (
                 (service_level(perms, s.namespace) if perms else GrantLevel.GRANTED, s)
