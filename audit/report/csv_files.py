@@ -62,6 +62,12 @@ def findings_csv(records: Sequence[Mapping[str, Any]]) -> bytes:
     )
 
 
+# A credential-report cell that could not be read (a date after the report was received, a cell
+# missing from a short line) is written as this prefix and why, with the raw value where there
+# was one: the field behind it holds None/False, which must not pass for data in a spreadsheet.
+UNREADABLE = "unreadable: "
+
+
 def _dated(row: CredentialRow, column: str, value: datetime | None) -> Any:
     # Keep what AWS wrote where there is no date: "N/A" (no such credential) is not
     # "no_information" (never used).
@@ -102,7 +108,11 @@ def _credential_values(row: CredentialRow | None) -> list[Any]:
             values += [False, "N/A"]
         else:
             values += [cert.active, _dated(row, f"cert_{slot}_last_rotated", cert.last_rotated)]
-    return values
+    columns = CREDENTIAL_REPORT_COLUMNS[2:]  # user and arn come from the user row
+    return [
+        f"{UNREADABLE}{row.unreadable[c]}" if c in row.unreadable else value
+        for c, value in zip(columns, values, strict=True)
+    ]
 
 
 def _credentials_row(user: UserRow) -> list[Any]:

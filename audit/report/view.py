@@ -70,6 +70,20 @@ class KeyCell:
     last_used: datetime | None
 
 
+# The credential-report columns behind each cell of the users table: a cell whose columns could
+# not be read says so (UserRow.unread) instead of showing the None/False put in their place.
+_CELL_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "console": ("password_enabled",),
+    "mfa": ("mfa_active",),
+    "keys": tuple(f"access_key_{n}_{c}" for n in (1, 2) for c in ("active", "last_rotated")),
+    "activity": (
+        "password_last_used",
+        "access_key_1_last_used_date",
+        "access_key_2_last_used_date",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class UserRow:
     """One IAM user (or the root row) for the inventory and credentials.csv."""
@@ -92,6 +106,12 @@ class UserRow:
     @property
     def is_root(self) -> bool:
         return self.credential is not None and self.credential.is_root
+
+    def unread(self, cell: str) -> str:
+        """Why the report columns behind ``cell`` (see _CELL_COLUMNS) are unreadable, or ""."""
+        if self.credential is None:
+            return ""
+        return self.credential.unreadable_reason(_CELL_COLUMNS[cell]) or ""
 
     @property
     def oldest_key_days(self) -> int:
