@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,65 @@ def test_rules_command_reads_the_config(
     assert code == 0 and "rotated within 180 days" in out
     code, _, err = run_cli(["rules", "--config", str(tmp_path / "missing.toml")], capsys)
     assert code == 2 and "config file not found" in err
+
+
+# Every threshold at a value no text would state by accident, and the rules that read each one.
+ODD = Thresholds(
+    access_key_max_age_days=123,
+    credentials_unused_days=67,
+    root_use_window_days=71,
+    password_min_length=19,
+    password_reuse_prevention=11,
+    password_max_age_days=77,
+    server_certificate_expiry_days=33,
+    sso_session_max_hours=3,
+    unused_access_days=101,
+)
+THRESHOLD_RULES = {
+    "access-key-rotation": "access_key_max_age_days",
+    "credentials-unused": "credentials_unused_days",
+    "root-recent-use": "root_use_window_days",
+    "password-min-length": "password_min_length",
+    "password-reuse": "password_reuse_prevention",
+    "password-expiry": "password_max_age_days",
+    "server-certificate-expired": "server_certificate_expiry_days",
+    "sso-long-session": "sso_session_max_hours",
+    "role-unused": "unused_access_days",
+    "permissions-unused": "unused_access_days",
+}
+
+
+def _states(text: str, number: int) -> bool:
+    # The number on its own ("90 days", "PT8H", "--max-password-age 90"), not inside "IAM.17".
+    return re.search(rf"(?<![\d.]){number}(?!\d)", text.replace("PT", "PT ")) is not None
+
+
+def test_every_rule_text_states_the_configured_threshold() -> None:
+    default = Thresholds()
+    settings = Settings(thresholds=ODD)
+    metas = {r.meta.id: r.meta.configured(settings) for r in all_rules()}
+    for rule_id, field in THRESHOLD_RULES.items():
+        meta, was = metas[rule_id], getattr(default, field)
+        for text in (meta.title, meta.rationale, meta.remediation):
+            if was:  # 0 (certificates: expired now) is stated by no text
+                assert not _states(text, was), (rule_id, text)
+    assert "--minimum-password-length 19" in metas["password-min-length"].remediation
+    assert "--password-reuse-prevention 11" in metas["password-reuse"].remediation
+    assert "--max-password-age 77" in metas["password-expiry"].remediation
+    assert "--session-duration PT3H" in metas["sso-long-session"].remediation
+
+
+def test_findings_and_the_report_state_the_configured_thresholds(tmp_path: Path) -> None:
+    snap = build_snapshot()
+    result = evaluate(snap, AS_OF, Settings(thresholds=ODD))
+    default = Thresholds()
+    for f in result.findings:
+        field = THRESHOLD_RULES.get(f.rule_id)
+        if field is None:
+            continue
+        for text in (f.title, f.message, f.remediation):
+            assert not _states(text, getattr(default, field)), (f.rule_id, text)
+    write_reports(snap, "ab" * 32, result, tmp_path, ("html",))
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "--minimum-password-length 19" in html
+    assert "--minimum-password-length 14" not in html

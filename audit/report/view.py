@@ -284,7 +284,7 @@ def _rule_sections(result: AuditResult) -> tuple[RuleSection, ...]:
                 severity=_rule_severity(failing, findings, meta),
                 controls=meta.controls if meta else first.controls,
                 rationale=meta.rationale if meta else "",
-                remediation=meta.remediation if meta else first.remediation,
+                remediation=first.remediation,  # the finding's: thresholds as configured
                 passed=counts[Status.PASS],
                 failed=counts[Status.FAIL],
                 not_assessed=counts[Status.NOT_ASSESSED],

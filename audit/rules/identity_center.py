@@ -230,7 +230,8 @@ def sso_permission_set_inline_wildcard(snap: Snapshot, ctx: Context) -> Iterator
     ),
     remediation=(
         "Shorten the session, then provision the set again: aws sso-admin update-permission-set "
-        "--instance-arn INSTANCE --permission-set-arn SET --session-duration PT8H "
+        "--instance-arn INSTANCE --permission-set-arn SET --session-duration "
+        "PT{sso_session_max_hours}H "
         "(thresholds.sso_session_max_hours in audit.toml sets the maximum judged)"
     ),
     requires=(PART_IDENTITY_CENTER,),

@@ -41,8 +41,9 @@ def on_policy(check: PolicyCheck) -> RuleCheck:
         "Long passwords resist guessing and offline cracking far better than complex short ones."
     ),
     remediation=(
-        "IAM console > Account settings > Password policy > Edit: minimum length 14 or more. "
-        "CLI: aws iam update-account-password-policy --minimum-password-length 14 "
+        "IAM console > Account settings > Password policy > Edit: minimum length "
+        "{password_min_length} or more. CLI: aws iam update-account-password-policy "
+        "--minimum-password-length {password_min_length} "
         "(repeat every other setting you want kept: the call replaces the whole policy)"
     ),
     requires=(PART_PASSWORD_POLICY,),
@@ -69,7 +70,8 @@ def password_min_length(policy: PasswordPolicy, ctx: Context, acct: Resource) ->
     ),
     remediation=(
         "IAM console > Account settings > Password policy > Edit: prevent password reuse, "
-        "remember 24. CLI: aws iam update-account-password-policy --password-reuse-prevention 24 "
+        "remember {password_reuse_prevention}. CLI: aws iam update-account-password-policy "
+        "--password-reuse-prevention {password_reuse_prevention} "
         "(repeat every other setting you want kept)"
     ),
     requires=(PART_PASSWORD_POLICY,),
@@ -126,13 +128,15 @@ def password_complexity(policy: PasswordPolicy, ctx: Context, acct: Resource) ->
     severity=Severity.LOW,
     controls=hub(17),
     rationale=(
-        "Security Hub IAM.17 asks that passwords expire within 90 days. NIST SP 800-63B advises "
-        "against forced periodic expiry (it breeds predictable passwords); follow your own "
-        "standard and disable this rule in audit.toml if it says otherwise."
+        "Security Hub IAM.17 asks that passwords expire (thresholds.password_max_age_days in "
+        "audit.toml sets the maximum judged). NIST SP 800-63B advises against forced periodic "
+        "expiry (it breeds predictable passwords); follow your own standard and disable this "
+        "rule in audit.toml if it says otherwise."
     ),
     remediation=(
         "IAM console > Account settings > Password policy > Edit: turn on password expiration, "
-        "90 days or fewer. CLI: aws iam update-account-password-policy --max-password-age 90 "
+        "{password_max_age_days} days or fewer. CLI: aws iam update-account-password-policy "
+        "--max-password-age {password_max_age_days} "
         "(repeat every other setting you want kept)"
     ),
     requires=(PART_PASSWORD_POLICY,),

@@ -61,6 +61,9 @@ class RuleMeta:
     # The title with threshold placeholders ("rotated within {access_key_max_age_days} days");
     # empty when the title names no threshold. ``title`` is it filled with the defaults.
     title_template: str = ""
+    # Likewise the remediation ("--max-password-age {password_max_age_days}"). Rationales name
+    # no threshold: the report shows them from the catalogue, not from the run's findings.
+    remediation_template: str = ""
 
     @property
     def beyond_benchmarks(self) -> bool:
@@ -71,10 +74,24 @@ class RuleMeta:
         """The metadata as audit.toml makes it: titles name the configured thresholds, the
         severity is the [severity] override. Ids and everything else stay as declared."""
         title = _fill(self.title_template, settings.thresholds) if self.title_template else None
+        remediation = (
+            _fill(self.remediation_template, settings.thresholds)
+            if self.remediation_template
+            else None
+        )
         severity = settings.severity_overrides.get(self.id, self.severity)
-        if title in (None, self.title) and severity is self.severity:
+        if (
+            title in (None, self.title)
+            and remediation in (None, self.remediation)
+            and severity is self.severity
+        ):
             return self
-        return replace(self, title=title or self.title, severity=severity)
+        return replace(
+            self,
+            title=title or self.title,
+            remediation=remediation or self.remediation,
+            severity=severity,
+        )
 
 
 def _fill(template: str, thresholds: Thresholds) -> str:
@@ -104,23 +121,28 @@ def rule(
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule. Duplicate ids fail at import time, not in a report.
 
-    ``title`` may name thresholds in braces (``{access_key_max_age_days}``, the field names of
-    :class:`audit.settings.Thresholds`): the catalogue shows the defaults, a run the configured
-    values. An unknown name fails at import time.
+    ``title`` and ``remediation`` may name thresholds in braces (``{access_key_max_age_days}``,
+    the field names of :class:`audit.settings.Thresholds`): the catalogue shows the defaults, a
+    run the configured values. An unknown name fails at import time; so does a placeholder in
+    ``rationale`` (the report shows rationales from the catalogue, unconfigured).
     """
 
     def register(check: RuleCheck) -> RuleCheck:
         if id in REGISTRY:
             raise ValueError(f"duplicate rule id {id!r}")
+        if "{" in rationale:
+            raise ValueError(f"rule {id!r}: a rationale names no threshold")
         templated = "{" in title
+        fix_templated = "{" in remediation
         meta = RuleMeta(
             id=id,
             title=_fill(title, Thresholds()) if templated else title,
             title_template=title if templated else "",
+            remediation_template=remediation if fix_templated else "",
             severity=severity,
             controls=controls,
             rationale=rationale,
-            remediation=remediation,
+            remediation=_fill(remediation, Thresholds()) if fix_templated else remediation,
             requires=requires,
             resource_type=resource_type,
             regional=regional,
