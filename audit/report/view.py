@@ -211,6 +211,9 @@ class ReportView:
     admin_paths: tuple[AdminPath, ...]
     admin_rule_ran: bool
     coverage: tuple[CoverageRow, ...]
+    # What was left out by choice or is not offered, one sentence each (the coverage section):
+    # a complete collection is not "every API call" when some were not asked for.
+    coverage_notes: tuple[str, ...]
     coverage_complete: bool
     charts: ChartData
     findings: tuple[Finding, ...]  # all findings, engine order (the JSON/CSV rows)
@@ -543,6 +546,34 @@ def _coverage(snapshot: Snapshot) -> tuple[CoverageRow, ...]:
     return tuple(missing + rows)
 
 
+# Statuses that leave a part uncollected without failing the run (Snapshot.failed_outcomes).
+_LEFT_OUT = {
+    OutcomeStatus.NOT_REQUESTED.value: "Not requested (collected only when asked for; the rules "
+    "that need it are not assessed)",
+    OutcomeStatus.NOT_SUPPORTED.value: "Not offered by the endpoint (nothing to grant; the rules "
+    "that need it are not assessed)",
+}
+
+
+def coverage_notes(coverage: tuple[CoverageRow, ...]) -> tuple[str, ...]:
+    """One sentence per kind of part left out without a failure, naming each part and why."""
+    notes = []
+    for status, intro in _LEFT_OUT.items():
+        regions: dict[tuple[str, str, str], list[str]] = {}  # regional APIs: one entry each
+        for c in coverage:
+            if c.status == status:
+                where = regions.setdefault((c.part, c.api, c.message), [])
+                where += [c.region] if c.region else []
+        parts = [
+            f"{part} ({api}{' in ' + ', '.join(where) if where else ''}"
+            f"{': ' + message if message else ''})"
+            for (part, api, message), where in regions.items()
+        ]
+        if parts:
+            notes.append(f"{intro}: {'; '.join(parts)}.")
+    return tuple(notes)
+
+
 def key_age_bins(limit: int) -> tuple[tuple[str, int, int | None], ...]:
     """Age bins (label, low, high inclusive) around the rotation limit: the limit is a bin edge."""
     third = max(limit // 3, 1)
@@ -633,6 +664,7 @@ def build_view(
         admin_paths=_admin_paths(result),
         admin_rule_ran=any(f.rule_id == EFFECTIVE_ADMIN_RULE for f in result.findings),
         coverage=coverage,
+        coverage_notes=coverage_notes(coverage),
         # Complete: nothing denied or failed, and every part has a recorded outcome.
         coverage_complete=not snapshot.failed_outcomes
         and all(c.status != NOT_COLLECTED for c in coverage),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from audit.collect.last_accessed import not_requested
+from audit.model import PART_ACCESS_ANALYZER, PART_LAST_ACCESSED, OutcomeStatus, Snapshot
+from audit.report import write_reports
 from audit.report.view import build_view
 from tests.report.factories import audit_result, build_snapshot
 
@@ -36,3 +39,37 @@ def test_throttled_then_ok_is_said() -> None:
     (row,) = [c for c in view.coverage if c.part == "authorization_details"]
     assert (row.status, row.message) == ("ok", "throttled, then ok after 2 retries")
     assert not row.remedy
+
+
+def _coverage_html(snapshot: Snapshot, out: Path) -> str:
+    write_reports(snapshot, "0" * 64, audit_result(snapshot), out, ("html",))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    return html.split('id="sec-coverage"', 1)[1].split("<table", 1)[0]
+
+
+def test_a_complete_collection_says_what_was_not_requested(tmp_path: Path) -> None:
+    snapshot = build_snapshot()
+    ok = tuple(replace(o, status=OutcomeStatus.OK, message="") for o in snapshot.outcomes)
+    asked = tuple(o for o in ok if o.part != PART_LAST_ACCESSED) + not_requested()
+    snapshot = replace(snapshot, outcomes=asked)
+    view = build_view(snapshot, "0" * 64, audit_result(snapshot))
+    assert view.coverage_complete  # not requested is a choice, not a failure (exit 0)
+    text = _coverage_html(snapshot, tmp_path)
+    assert "Every" not in text and "every" not in text
+    assert "Not requested" in text and PART_LAST_ACCESSED in text
+    assert "run with --last-accessed" in text
+    everything = replace(snapshot, outcomes=ok)
+    assert "Not requested" not in _coverage_html(everything, tmp_path / "all")
+
+
+def test_an_api_the_endpoint_lacks_is_named_too(tmp_path: Path) -> None:
+    snapshot = build_snapshot()
+    outcomes = tuple(
+        replace(o, status=OutcomeStatus.NOT_SUPPORTED, message="404 from the endpoint")
+        if o.part == PART_ACCESS_ANALYZER
+        else replace(o, status=OutcomeStatus.OK, message="")
+        for o in snapshot.outcomes
+    )
+    text = _coverage_html(replace(snapshot, outcomes=outcomes), tmp_path)
+    assert "Not offered by the endpoint" in text and PART_ACCESS_ANALYZER in text
+    assert "every" not in text.lower()
