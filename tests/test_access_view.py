@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from audit.org_context import scp_chain
 from audit.permissions.access_view import DIRECT, build_access_view, set_verdicts
 from tests.fixtures.credential_reports import ACCOUNT_ID
@@ -72,3 +74,17 @@ def test_scps_cap_admin_and_escalation_in_members() -> None:
     assert verdicts[(ADMIN.arn, SANDBOX_ACCOUNT)].is_admin
     assert not verdicts[(ESCALATE.arn, PROD_ACCOUNT)].can_escalate
     assert verdicts[(ESCALATE.arn, SANDBOX_ACCOUNT)].can_escalate
+
+
+def test_an_unreadable_policy_document_leaves_the_set_unresolved() -> None:
+    why = "policy document is not JSON: Expecting value"
+    refs = pset("Refs", customer=("Ops",), managed=(ADMIN_ARN,))
+    mine = replace(policy("Ops", {}), unreadable=why)
+    aws_admin = replace(policy("AdministratorAccess", {}, aws=True), unreadable=why)
+    snap = sso_snapshot(center(sets=(refs,)), policies=(mine, aws_admin))
+    verdict = set_verdicts(snap, {ACCOUNT_ID: [mine]})[(refs.arn, ACCOUNT_ID)]
+    assert not verdict.perms.complete and not verdict.is_admin
+    assert verdict.perms.unresolved == (
+        "AWS managed policy AdministratorAccess (unreadable)",
+        f"customer managed policy Ops in {ACCOUNT_ID} (unreadable)",
+    )

@@ -197,13 +197,16 @@ def set_in_account(
             missing.append(ref)
         else:
             unresolved.append(f"customer managed policy {ref.display} in {account_id}")
-    boundary, missing_boundary = _boundary(ps, account_id, known, aws_policies, unresolved)
+    boundary, missing_boundary, unreadable = _boundary(
+        ps, account_id, known, aws_policies, unresolved
+    )
     perms = EffectivePermissions(
         principal=f"permission set {ps.name} in {account_id}",
         sources=tuple(sources),
         boundary=boundary,
         unresolved=tuple(unresolved),
         missing_boundary=missing_boundary,
+        boundary_unreadable=unreadable,
     )
     chain = (scps or {}).get(account_id)
     return SetInAccount(ps, account_id, perms, tuple(missing), not_collected, chain)
@@ -215,9 +218,10 @@ def _boundary(
     known: Sequence[ManagedPolicy] | None,
     aws_policies: Mapping[str, ManagedPolicy],
     unresolved: list[str],
-) -> tuple[PolicySource | None, str | None]:
+) -> tuple[PolicySource | None, str | None, bool]:
+    """The boundary's source; else what is missing (display name) and whether it is unreadable."""
     if ps.boundary is None:
-        return None, None
+        return None, None, False
     path = f"permissions boundary {ps.boundary.display}"
     document = None
     policy = None
@@ -229,8 +233,8 @@ def _boundary(
         document = policy.document
     if document is None:
         unresolved.append(f"{path} (unreadable)" if policy is not None else path)
-        return None, ps.boundary.display
-    return PolicySource(path, parse_document(document)), None
+        return None, ps.boundary.display, policy is not None
+    return PolicySource(path, parse_document(document)), None, False
 
 
 @dataclass(frozen=True)
