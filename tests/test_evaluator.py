@@ -57,6 +57,25 @@ def test_wildcards_match_case_insensitively(glob: str, action: str, hit: bool) -
     assert wildcard_match(glob, action) is hit
 
 
+@pytest.mark.parametrize(
+    "action",
+    ["iam:PassRole", "IAM:PUTUSERPOLICY", "iam:Pass", "s3:GetObject", "ec2:DescribeRegions", "x"],
+)
+@pytest.mark.parametrize("not_action", [False, True])
+def test_a_statement_matches_an_action_as_any_of_its_patterns_would(
+    action: str, not_action: bool
+) -> None:
+    # A statement's list is matched as one pattern (speed): the answer must be the one of
+    # matching each pattern in turn, Not* flipping it.
+    globs = ["iam:Put*", "iam:?assRole", "s3:Get*", "iam:Pass", "ec2:Describe*"]
+    key = "NotAction" if not_action else "Action"
+    (st,) = parse_document(doc({"Effect": "Allow", key: globs, "Resource": "*"}))
+    expected = any(wildcard_match(g, action) for g in globs) != not_action
+    assert st.matches_action(action) is expected
+    (empty,) = parse_document(doc({"Effect": "Allow", key: [], "Resource": "*"}))
+    assert empty.matches_action(action) is not_action
+
+
 def test_wildcard_case_grants_the_action() -> None:
     got = access(perms_of(allow("IAM:passROLE")), "iam:PassRole")
     assert got.verdict is Verdict.ALLOWED
