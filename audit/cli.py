@@ -36,6 +36,7 @@ from audit.explain import EXPLAIN_FORMATS
 from audit.explain_sso import explain_anyone
 from audit.model import Snapshot
 from audit.org_folder import read_org_folder, write_account
+from audit.org_workers import default_workers
 from audit.output import atomic_write_bytes
 from audit.pipeline import DEFAULT_REPORTS_DIR, RunOptions, RunOutcome, run_audit
 from audit.report import FORMATS, ReportOptions
@@ -185,6 +186,16 @@ report_options = option_group(
 
 def quiet_option(func: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="No progress or summary output.")(func)
+
+
+def workers_option(func: F) -> F:
+    return click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=default_workers(),
+        show_default="one per core, at most 4",
+        help="Organization runs: processes judging and rendering accounts side by side.",
+    )(func)
 
 
 @dataclass(frozen=True)
@@ -338,8 +349,9 @@ def cli() -> None:
     help="The demo organization instead: a management account and five members in two OUs.",
 )
 @click.option("--account-pdf", is_flag=True, help="With --org: a PDF for each account too.")
+@workers_option
 @quiet_option
-def demo(organization: bool, account_pdf: bool, **params: Any) -> int:
+def demo(organization: bool, account_pdf: bool, workers: int, **params: Any) -> int:
     """Audit the built-in demo account (in-process moto, planted problems); no AWS needed."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
@@ -349,7 +361,7 @@ def demo(organization: bool, account_pdf: bool, **params: Any) -> int:
         _echo(request.quiet, "Building the demo organization in-process (moto)...", True)
         built = demo_organization(quiet=True)
         pairs = ((r.collection, r.snapshot) for r in built.accounts)
-        return _produce_org(built.org, pairs, request, review, account_pdf)
+        return _produce_org(built.org, pairs, request, review, account_pdf, workers)
     from audit.collect.demo import demo_snapshot  # lazy: moto and boto3, see _collect_options
 
     _echo(request.quiet, "Building the demo account in-process (moto) and collecting it...", True)
@@ -425,6 +437,7 @@ def _produce_org(
     request: ReportRequest,
     review: ReviewRequest,
     account_pdf: bool,
+    workers: int,
 ) -> int:
     """Every account through the pipeline, then the organization's reports; the exit code."""
     outcome = report_organization(
@@ -437,6 +450,7 @@ def _produce_org(
         options=_org_run_options(request, review),
         say=lambda line: _echo(request.quiet, line),
         org_pdf="pdf" in request.formats,
+        workers=workers,
     )
     if outcome.exit_code == EXIT_FAIL_ON and review.fail_on is not None:
         tripped = [a.account_id for a in outcome.accounts if a.exit_code == EXIT_FAIL_ON]
@@ -545,13 +559,14 @@ def org_collect(output: Path, quiet: bool, **params: Any) -> int:
 @report_options
 @review_options
 @click.option("--account-pdf", is_flag=True, help="A PDF for each account too.")
+@workers_option
 @quiet_option
-def org_report(folder: Path, account_pdf: bool, **params: Any) -> int:
+def org_report(folder: Path, account_pdf: bool, workers: int, **params: Any) -> int:
     """Build every report from an `org collect` folder (slices merged in one folder work)."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
     organization, accounts = read_org_folder(folder)
-    return _produce_org(organization, accounts, request, review, account_pdf)
+    return _produce_org(organization, accounts, request, review, account_pdf, workers)
 
 
 @org.command("run")
@@ -560,13 +575,14 @@ def org_report(folder: Path, account_pdf: bool, **params: Any) -> int:
 @report_options
 @review_options
 @click.option("--account-pdf", is_flag=True, help="A PDF for each account too.")
+@workers_option
 @quiet_option
-def org_run(account_pdf: bool, **params: Any) -> int:
+def org_run(account_pdf: bool, workers: int, **params: Any) -> int:
     """Collect every account of the organization and write the consolidated reports."""
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
     organization, accounts = _org_collection(params, request.quiet)
-    return _produce_org(organization, accounts, request, review, account_pdf)
+    return _produce_org(organization, accounts, request, review, account_pdf, workers)
 
 
 @cli.command()

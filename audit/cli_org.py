@@ -75,6 +75,7 @@ def report_organization(
     options: RunOptions,
     say: Say,
     org_pdf: bool = False,
+    workers: int = 1,
 ) -> OrgOutcome:
     """Audit every account and write the organization's reports; print one line per account."""
 
@@ -93,6 +94,7 @@ def report_organization(
         formats=formats,
         options=options,
         org_pdf=org_pdf,
+        workers=workers,
     )
     counts = {s: sum(1 for a in outcome.accounts if a.status is s) for s in CollectionStatus}
     failing = sum(a.failing_total for a in outcome.accounts)

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,9 @@ from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
 from audit.org_context import attach_organization
 from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
 from audit.org_streams import STREAMED_FILES, OrgStreams
+from audit.org_workers import in_workers
 from audit.output import atomic_write_bytes
-from audit.pipeline import RunOptions, run_audit
+from audit.pipeline import RunOptions, RunOutcome, run_audit
 from audit.report.pdf import draw_pdf, layout_pdf
 from audit.report.templating import environment
 from audit.scoring import score
@@ -106,30 +108,42 @@ def org_exit_code(accounts: Iterable[AccountSummary]) -> int:
     return EXIT_OK
 
 
-def _audit_account(
+def audit_account_files(
     org: OrgSnapshot,
-    collection: AccountCollection,
-    snapshot: Snapshot,
     out_dir: Path,
     settings: Settings,
     suppressions: Sequence[Suppression],
     formats: Collection[str],
     options: RunOptions,
-    streams: OrgStreams,
-    rule_failing: dict[str, dict[str, int]],
-) -> AccountSummary:
-    where = account_dir(out_dir, collection.account_id)
-    outcome = run_audit(
+    account: tuple[AccountCollection, Snapshot | None],
+) -> RunOutcome:
+    """One account through the pipeline into accounts/<id>/ (in a worker process or not)."""
+    collection, snapshot = account
+    if snapshot is None:
+        raise ValueError(f"account {collection.account_id} has no snapshot to audit")
+    return run_audit(
         attach_organization(snapshot, org),
         None,
         settings,
         suppressions,
         reports_dir=None,
-        out_dir=where,
+        out_dir=account_dir(out_dir, collection.account_id),
         formats=formats,
         options=replace(options, keep_snapshot=True, email=None),
     )
-    write_account(out_dir, collection, None)  # the record next to the snapshot: re-readable
+
+
+def _audit_account(
+    collection: AccountCollection,
+    outcome: RunOutcome,
+    out_dir: Path,
+    formats: Collection[str],
+    streams: OrgStreams,
+    rule_failing: dict[str, dict[str, int]],
+) -> AccountSummary:
+    # The record next to the snapshot, written after the account's snapshot and reports:
+    # it marks the account complete (audit.org_folder).
+    write_account(out_dir, collection, None)
     account = {
         "account_id": collection.account_id,
         "account_name": collection.account_name,
@@ -156,6 +170,10 @@ def _audit_account(
     )
 
 
+def _has_snapshot(account: tuple[AccountCollection, Snapshot | None]) -> bool:
+    return account[1] is not None
+
+
 def run_organization(
     org: OrgSnapshot,
     accounts: Iterable[tuple[AccountCollection, Snapshot | None]],
@@ -166,11 +184,13 @@ def run_organization(
     formats: Collection[str],
     options: RunOptions = RunOptions(),  # noqa: B008 - frozen, so a shared default is safe
     org_pdf: bool = False,
+    workers: int = 1,
 ) -> OrgOutcome:
     """Audit each account as it arrives, then write the organization's files (see module).
 
     ``formats``: each account's own reports. ``org_pdf``: also the organization's report.pdf
-    (cover, accounts, coverage).
+    (cover, accounts, coverage). ``workers``: processes auditing accounts side by side
+    (audit.org_workers; 1: each in this process).
     """
     summaries: list[AccountSummary] = []
     rule_failing: dict[str, dict[str, int]] = {}
@@ -179,24 +199,14 @@ def run_organization(
     written.append(out_dir / ORGANIZATION_FILE_NAME)
     with ExitStack() as stack:
         streams = OrgStreams(stack, out_dir)
-        for collection, snapshot in accounts:
-            if snapshot is None:
+        job = partial(audit_account_files, org, out_dir, settings, suppressions, formats, options)
+        for (collection, _snapshot), outcome in in_workers(accounts, job, _has_snapshot, workers):
+            if outcome is None:
                 write_account(out_dir, collection, None)
                 summaries.append(AccountSummary.of(collection))
                 continue
             summaries.append(
-                _audit_account(
-                    org,
-                    collection,
-                    snapshot,
-                    out_dir,
-                    settings,
-                    suppressions,
-                    formats,
-                    options,
-                    streams,
-                    rule_failing,
-                )
+                _audit_account(collection, outcome, out_dir, formats, streams, rule_failing)
             )
         streams.close()
     written += [out_dir / name for name in STREAMED_FILES]
