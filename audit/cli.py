@@ -356,12 +356,13 @@ def demo(organization: bool, account_pdf: bool, workers: int, **params: Any) -> 
     request = ReportRequest.from_params(params)
     review = ReviewRequest.from_params(params, request.formats, config=request.config)
     if organization:
-        from audit.collect.demo_org import demo_organization  # lazy: moto, see _collect_options
+        # lazy: moto, see _collect_options
+        from audit.collect.demo_org import stream_demo_organization
 
         _echo(request.quiet, "Building the demo organization in-process (moto)...", True)
-        built = demo_organization(quiet=True)
-        pairs = ((r.collection, r.snapshot) for r in built.accounts)
-        return _produce_org(built.org, pairs, request, review, account_pdf, workers)
+        org_snapshot, built = stream_demo_organization(quiet=True)
+        pairs = ((r.collection, r.snapshot) for r in built)  # audited as each is collected
+        return _produce_org(org_snapshot, pairs, request, review, account_pdf, workers)
     from audit.collect.demo import demo_snapshot  # lazy: moto and boto3, see _collect_options
 
     _echo(request.quiet, "Building the demo account in-process (moto) and collecting it...", True)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -297,11 +298,30 @@ def demo_organization(
 ) -> DemoOrganization:
     """Build the demo organization in-process and collect it with the real collectors.
 
-    ``on_account`` sees each account's result as it is collected (an organization run
-    evaluates and renders each account as it arrives).
+    ``on_account`` sees each account's result as it is collected.
+    """
+    org, accounts = stream_demo_organization(quiet=quiet, now=now)
+    results = []
+    for result in accounts:
+        if on_account is not None:
+            on_account(result)
+        results.append(result)
+    return DemoOrganization(org, tuple(results))
+
+
+def stream_demo_organization(
+    *, quiet: bool = True, now: datetime | None = None
+) -> tuple[OrgSnapshot, Iterator[AccountResult]]:
+    """The demo organization, and its accounts collected one by one as the iterator is read.
+
+    An organization run evaluates and renders each account as it arrives: the accounts are
+    collected only when asked for, and moto's in-process account stays up until the iterator
+    is exhausted or closed.
     """
     when = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    with demo_environment(load_aws_managed_policies=False):
+    stack = ExitStack()
+    stack.enter_context(demo_environment(load_aws_managed_policies=False))
+    try:
         mock_random.seed(DEMO_SEED)
         plant_demo_organization(when)
         caller = boto3.session.Session()
@@ -312,15 +332,19 @@ def demo_organization(
         )
         access = open_org_access(options, caller)
         org = collect_org_snapshot(access)
-        results = []
-        for account in sorted(
-            select_accounts(org, options), key=lambda a: a.id != org.meta.management_account_id
-        ):
-            result = _as_demo(collect_account(access, org, account))
-            if on_account is not None:
-                on_account(result)
-            results.append(result)
-    return DemoOrganization(replace(org, meta=replace(org.meta, source="demo")), tuple(results))
+    except BaseException:
+        stack.close()
+        raise
+    chosen = sorted(
+        select_accounts(org, options), key=lambda a: a.id != org.meta.management_account_id
+    )
+
+    def each() -> Iterator[AccountResult]:
+        with stack:
+            for account in chosen:
+                yield _as_demo(collect_account(access, org, account))
+
+    return replace(org, meta=replace(org.meta, source="demo")), each()
 
 
 def _as_demo(result: AccountResult) -> AccountResult:

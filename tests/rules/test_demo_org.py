@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from audit.collect.demo_org import OUTSIDE_ACCOUNT, DemoOrganization, demo_organization
+from audit.collect.demo_org import (
+    OUTSIDE_ACCOUNT,
+    DemoOrganization,
+    demo_organization,
+    stream_demo_organization,
+)
 from audit.engine import evaluate
 from audit.findings import Finding, Severity, Status
 from audit.model_org import CollectionStatus
@@ -66,3 +73,18 @@ def test_planted_problems_spread_across_accounts(demo: DemoOrganization) -> None
     assert all(
         f.status is not Status.FAIL for f in _findings(demo, "ml", "org-member-iam-users").values()
     )
+
+
+def test_the_demo_organization_streams_its_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # demo --org audits each account as it is collected: the organization comes first, the
+    # accounts one at a time, and moto's environment lasts until the accounts are read.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "caller-own-key")
+    org, accounts = stream_demo_organization()
+    try:
+        assert os.environ["AWS_ACCESS_KEY_ID"] != "caller-own-key"  # in moto's fake account
+        first = next(accounts)
+        assert first.collection.account_id == org.meta.management_account_id
+        assert first.snapshot is not None and first.snapshot.meta.source == "demo"
+    finally:
+        accounts.close()
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "caller-own-key"
