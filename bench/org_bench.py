@@ -82,17 +82,6 @@ def _allow(action: str) -> str:
     return _doc({"Effect": "Allow", "Action": action, "Resource": "*"})
 
 
-def _trust(principal: str, **condition: Any) -> str:
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"AWS": principal},
-        "Action": "sts:AssumeRole",
-    }
-    if condition:
-        statement["Condition"] = condition
-    return _doc(statement)
-
-
 # --- the server and its request count -----------------------------------------------------
 
 
@@ -190,20 +179,28 @@ def plant_account(account_id: str, users: int, management_id: str, peer: str) ->
     """A member like a real one, straight into its moto IAM backend (see the module)."""
     from moto.iam.models import iam_backends
 
-    from audit.collect.demo_org import add_aws_policies
+    from audit.collect.demo_org import add_aws_policies, trust_document
 
     add_aws_policies(account_id, ("AdministratorAccess", "ReadOnlyAccess", "SecurityAudit"))
     iam = iam_backends[account_id]["aws"]
     if account_id != management_id:
         reader = iam.create_role(
-            READER_ROLE, _trust(f"arn:aws:iam::{management_id}:root"), "/", None, "", [], None
+            READER_ROLE,
+            trust_document(f"arn:aws:iam::{management_id}:root"),
+            "/",
+            None,
+            "",
+            [],
+            None,
         )
         iam.attach_role_policy(f"{AWS}/SecurityAudit", reader.name)
-    iam.create_role("ci-deploy", _trust(f"arn:aws:iam::{peer}:root"), "/", None, "", [], None)
+    iam.create_role(
+        "ci-deploy", trust_document(f"arn:aws:iam::{peer}:root"), "/", None, "", [], None
+    )
     iam.put_role_policy("ci-deploy", "deploy", _allow("cloudformation:*"))
     iam.create_role(
         "vendor-monitoring",
-        _trust(OUTSIDE_ACCOUNT, StringEquals={"sts:ExternalId": "bench"}),
+        trust_document(OUTSIDE_ACCOUNT, StringEquals={"sts:ExternalId": "bench"}),
         "/",
         None,
         "",

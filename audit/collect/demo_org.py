@@ -76,7 +76,7 @@ def _doc(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def _trust(principal: str, **condition: Any) -> str:
+def trust_document(principal: str, **condition: Any) -> str:
     statement: dict[str, Any] = {
         "Effect": "Allow",
         "Principal": {"AWS": principal},
@@ -151,7 +151,7 @@ def deploy_reader_role(iam: Any, management_id: str, role_name: str = DEFAULT_RO
     iam.create_role(
         RoleName=name,
         Path="/" + "".join(f"{p}/" for p in path),
-        AssumeRolePolicyDocument=_trust(f"arn:aws:iam::{management_id}:root"),
+        AssumeRolePolicyDocument=trust_document(f"arn:aws:iam::{management_id}:root"),
     )
     iam.attach_role_policy(RoleName=name, PolicyArn=f"{AWS}/SecurityAudit")
 
@@ -163,12 +163,12 @@ def _plant_payments(p: Planter) -> None:
     # required (role-trust-external-account, high) ...
     p.iam.create_role(
         RoleName="partner-settlement",
-        AssumeRolePolicyDocument=_trust(f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root"),
+        AssumeRolePolicyDocument=trust_document(f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root"),
     )
     # ... and a vendor one that must present an ExternalId (low).
     p.iam.create_role(
         RoleName="vendor-monitoring",
-        AssumeRolePolicyDocument=_trust(
+        AssumeRolePolicyDocument=trust_document(
             OUTSIDE_ACCOUNT, StringEquals={"sts:ExternalId": VENDOR_EXTERNAL_ID}
         ),
     )
