@@ -13,6 +13,7 @@ from audit.model import Snapshot
 from audit.model_org import AccountCollection, CollectionStatus
 from audit.org_folder import COLLECTION_FILE
 from audit.org_run import OrgOutcome, run_organization
+from audit.org_streams import STREAMED_FILES
 from audit.org_workers import in_workers
 from audit.settings import Settings
 from tests.fixtures.snapshots import synthetic_snapshot
@@ -58,7 +59,7 @@ def test_workers_write_what_one_process_writes(tmp_path: Path) -> None:
     assert two.accounts == one.accounts
     assert two.rule_failing == one.rule_failing
     assert two.exit_code == one.exit_code
-    for name in ("findings.csv", "findings.json", "organization.json"):
+    for name in (*STREAMED_FILES, "organization.json"):
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
     rows = json.loads((tmp_path / "two" / "findings.json").read_text(encoding="utf-8"))
     # Streamed in the order the accounts arrived, as in one process.
