@@ -15,6 +15,7 @@ work on the PDF (README "Report speed"), not a test: it needs poppler and takes 
 from __future__ import annotations
 
 import argparse
+import io
 import subprocess
 import sys
 import tempfile
@@ -99,7 +100,6 @@ def page_images(pdf: Path, folder: Path) -> list[bytes]:
 def pixels(png: bytes) -> bytes:
     """The decoded pixels (PNG bytes can differ in compression alone)."""
     from matplotlib import image  # lazy: only the pixel comparison needs it
-    import io
 
     return bytes(image.imread(io.BytesIO(png), format="png").tobytes())
 

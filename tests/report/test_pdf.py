@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -154,3 +155,58 @@ def test_a_pdf_worker_that_dies_is_one_clear_error() -> None:
     worker.close()  # as when the run fails or is interrupted before the PDF's HTML exists
     with pytest.raises(AuditError, match=r"^PDF rendering failed: exit -9$"):
         worker.result()
+
+
+def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    rows: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                rows.append((level, str(item.title), reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return rows
+
+
+def test_the_look_is_pinned_pages_bookmarks_and_links(full_report: Path) -> None:
+    # Pinned so that a change meant to be invisible (PDF speed work, README "Report speed")
+    # fails here if it moves anything; bench/pdf_look.py compares the pixels too. A change
+    # that is meant to alter the PDF updates these numbers.
+    reader = PdfReader(full_report / "report.pdf")
+    assert len(reader.pages) == 25
+    outline = _outline(reader)
+    assert len(outline) == 38
+    top = [(title, page + 1) for level, title, page in outline if level == 0]
+    assert top == [
+        ("AWS IAM audit report", 1),
+        ("Contents", 2),
+        ("Executive summary", 3),
+        ("Compliance scorecard", 5),
+        ("Findings by rule", 8),
+        ("Who is an administrator and why", 21),
+        ("Unused access", 22),
+        ("Collection coverage", 23),
+        ("Evidence", 24),
+        ("Sign-off", 25),
+    ]
+    rules = [(title, page + 1) for level, title, page in outline if level == 1]
+    assert rules[4:7] == [
+        ("high Every IAM user with a console password has MFA", 8),
+        ("high No IAM user can do * on * by any path", 9),
+        ("high No user, group or role has a full-admin policy attached", 10),
+    ]
+    assert rules[-6:-3] == [
+        ("info People sign in through a central identity provider", 18),
+        ("info Every group has members", 18),
+        ("Rules without failures", 18),
+    ]
+    links = [
+        annot.get_object()
+        for page in reader.pages
+        for annot in page.get("/Annots") or []
+        if annot.get_object().get("/Subtype") == "/Link"
+    ]
+    assert len(links) == 91
