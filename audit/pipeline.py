@@ -30,14 +30,14 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.engine import evaluate
 from audit.errors import EXIT_FAILURE, InputError
 from audit.findings import AuditResult, Severity
 from audit.manifest import manifest_document, run_fingerprint, write_manifest
 from audit.model import Snapshot
-from audit.report import FORMATS, ReportOptions, write_reports
+from audit.report import FORMATS, ReportOptions, start_pdf_worker, write_reports
 from audit.settings import Settings
 from audit.snapshot_io import write_snapshot
 from audit.workflow.access_items import access_items
@@ -54,6 +54,9 @@ from audit.workflow.gate import exit_code, gate_message
 from audit.workflow.history import SNAPSHOT_FILE, new_run_dir
 from audit.workflow.review import Review, build_review, change_lines, write_diff_files
 from audit.workflow.suppressions import Suppression, apply_suppressions
+
+if TYPE_CHECKING:
+    from audit.report.pdf import PdfWorker
 
 DEFAULT_REPORTS_DIR = Path("reports")
 
@@ -221,6 +224,38 @@ def run_audit(
     files go; None makes a new run folder under ``reports_dir`` (which then must be given).
     """
     check_request(formats, options)
+    # The PDF's process first: it imports weasyprint while this one judges and reviews
+    # (the PDF is on the critical path of a run, see README "Report speed").
+    pdf_worker = start_pdf_worker(formats)
+    try:
+        return _run(
+            snapshot,
+            snapshot_sha256,
+            settings,
+            suppressions,
+            reports_dir=reports_dir,
+            out_dir=out_dir,
+            formats=formats,
+            options=options,
+            pdf_worker=pdf_worker,
+        )
+    finally:
+        if pdf_worker is not None:  # used up by write_reports, unless the run failed before
+            pdf_worker.close()
+
+
+def _run(
+    snapshot: Snapshot,
+    snapshot_sha256: str | None,
+    settings: Settings,
+    suppressions: Sequence[Suppression],
+    *,
+    reports_dir: Path | None,
+    out_dir: Path | None,
+    formats: Collection[str],
+    options: RunOptions,
+    pdf_worker: PdfWorker | None,
+) -> RunOutcome:
     in_history = out_dir is None
     if out_dir is None:
         if reports_dir is None:
@@ -280,6 +315,7 @@ def run_audit(
         access_review=verification,
         summary=in_history,  # last: it marks the run folder complete
         before_summary=seal,
+        pdf_worker=pdf_worker,
     )
 
     changes = tuple(change_lines(review)) if review is not None else ()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.errors import InputError
 from audit.findings import AuditResult
@@ -25,7 +25,10 @@ from audit.report.view import build_view
 from audit.workflow.access_review import Verification
 from audit.workflow.review import Review
 
-__all__ = ["FORMATS", "PAGE_SIZES", "ReportOptions", "write_reports"]
+if TYPE_CHECKING:
+    from audit.report.pdf import PdfWorker
+
+__all__ = ["FORMATS", "PAGE_SIZES", "ReportOptions", "start_pdf_worker", "write_reports"]
 
 FORMATS = ("html", "pdf", "csv", "json")
 PAGE_SIZES = ("A4", "Letter")
@@ -47,6 +50,18 @@ def _check(formats: Collection[str], options: ReportOptions) -> None:
         raise InputError("pdf_max_resources must be at least 1")
 
 
+def start_pdf_worker(formats: Collection[str]) -> PdfWorker | None:
+    """The PDF's own process, started now (None when no PDF is wanted).
+
+    It spends its first second importing weasyprint, so the sooner it starts the better:
+    the pipeline starts it before judging and hands it to :func:`write_reports`.
+    """
+    # Lazy, for start-up speed only (see write_reports).
+    from audit.report.pdf import PdfWorker
+
+    return PdfWorker() if "pdf" in formats else None
+
+
 def write_reports(
     snapshot: Snapshot,
     snapshot_sha256: str,
@@ -59,6 +74,7 @@ def write_reports(
     access_review: Verification | None = None,
     summary: bool = False,
     before_summary: Callable[[list[Path]], list[Path]] | None = None,
+    pdf_worker: PdfWorker | None = None,
 ) -> list[Path]:
     """Write the requested formats into ``out_dir``; return the paths written, in order.
 
@@ -68,22 +84,26 @@ def write_reports(
     after every other file); it returns the files it wrote (the pipeline's manifest.json).
     summary.json is written with the json format, or whenever ``summary`` is set (a run
     folder in the history needs it), and always last: its presence marks a complete run.
+    ``pdf_worker``: from :func:`start_pdf_worker` (None: started here when the PDF is wanted);
+    this function uses it up and stops it.
     Each file is written atomically, so a failure part-way never destroys earlier output.
     """
-    # Lazy, for start-up speed only: matplotlib (the charts, which html and pdf use) takes
-    # about a second to import; commands such as `rules` or `diff` import this package too.
-    from audit.report.charts import render_charts
-    from audit.report.html import render_html
-    from audit.report.pdf import PdfWorker, render_pdf_html
-
-    _check(formats, options)
-    # "letter" from a case-insensitive CLI choice is the Letter size.
-    canonical = {p.lower(): p for p in PAGE_SIZES}[options.page_size.lower()]
-    options = replace(options, page_size=canonical)
-    # The PDF is most of a report's time: its own process imports weasyprint now and lays the
-    # PDF out while this one draws the charts and writes the other files (audit.report.pdf).
-    pdf_worker = PdfWorker() if "pdf" in formats else None
     try:
+        _check(formats, options)
+        # The PDF is most of a report's time: its own process imports weasyprint (started
+        # before matplotlib's import below) and lays the PDF out while this one draws the
+        # charts and writes the other files (audit.report.pdf).
+        if pdf_worker is None and "pdf" in formats:
+            pdf_worker = start_pdf_worker(formats)
+        # Lazy, for start-up speed only: matplotlib (the charts, which html and pdf use) takes
+        # about a second to import; commands such as `rules` or `diff` import this package too.
+        from audit.report.charts import render_charts
+        from audit.report.html import render_html
+        from audit.report.pdf import render_pdf_html
+
+        # "letter" from a case-insensitive CLI choice is the Letter size.
+        canonical = {p.lower(): p for p in PAGE_SIZES}[options.page_size.lower()]
+        options = replace(options, page_size=canonical)
         view = build_view(
             snapshot,
             snapshot_sha256,
@@ -97,7 +117,7 @@ def write_reports(
         jobs: list[tuple[str, str, Callable[[], bytes]]] = []
         if charts is not None:
             jobs.append(("html", "report.html", lambda: render_html(view, charts, options)))
-            if pdf_worker is not None:
+            if pdf_worker is not None and "pdf" in formats:
                 pdf_worker.send(render_pdf_html(view, charts, options))
                 jobs.append(("pdf", "report.pdf", pdf_worker.result))
 
