@@ -24,6 +24,7 @@ LAZY_ALLOWED = {
     ("audit/report/__init__.py", "audit.report.html"),
     ("audit/report/__init__.py", "audit.report.pdf"),
     ("audit/report/pdf.py", "weasyprint"),
+    ("audit/report/pdf.py", "weasyprint.html"),
     ("audit/report/pdf.py", "weasyprint.urls"),
 }
 
