@@ -12,6 +12,7 @@ nothing heavy at the top.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -169,6 +170,10 @@ class PdfWorker:
 
 
 def _worker_main() -> int:
+    # This process lays out one PDF and exits. Python's cycle collector would walk
+    # weasyprint's hundreds of thousands of boxes and styles again and again, for nothing:
+    # about an eighth of the layout's time, against 3 MB more at the peak (1,000 users).
+    gc.disable()
     chunks: list[bytes] = []
     # Read the HTML while weasyprint imports, so the sender never waits on a full pipe.
     reader = threading.Thread(target=lambda: chunks.append(sys.stdin.buffer.read()), daemon=True)
