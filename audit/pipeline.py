@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audit.engine import evaluate
 from audit.errors import EXIT_FAILURE, InputError
@@ -54,9 +54,6 @@ from audit.workflow.gate import exit_code, gate_message
 from audit.workflow.history import SNAPSHOT_FILE, new_run_dir
 from audit.workflow.review import Review, build_review, change_lines, write_diff_files
 from audit.workflow.suppressions import Suppression, apply_suppressions
-
-if TYPE_CHECKING:
-    from audit.report.pdf import PdfWorker
 
 DEFAULT_REPORTS_DIR = Path("reports")
 
@@ -228,116 +225,101 @@ def run_audit(
     # (the PDF is on the critical path of a run, see README "Report speed").
     pdf_worker = start_pdf_worker(formats)
     try:
-        return _run(
+        in_history = out_dir is None
+        if out_dir is None:
+            if reports_dir is None:
+                raise InputError("no output folder: give out_dir or reports_dir")
+            out_dir = new_run_dir(reports_dir, snapshot.meta.account_id, snapshot.meta.collected_at)
+        written: list[Path] = []
+        if options.keep_snapshot or in_history:
+            # A run in the reports/ history keeps its evidence, so a later review can compare.
+            snap_path = out_dir / SNAPSHOT_FILE
+            digest = write_snapshot(snapshot, snap_path)
+            snapshot_sha256 = snapshot_sha256 or digest
+            written.append(snap_path)
+        if snapshot_sha256 is None:
+            raise InputError("no snapshot hash: give snapshot_sha256 or keep the snapshot")
+
+        result = judge(snapshot, settings, suppressions, options.as_of)
+
+        warnings: dict[str, None] = {}  # ordered, without repeats
+        verification = None
+        if reports_dir is not None:
+            result, verification = check_access_review(
+                reports_dir,
+                snapshot,
+                result,
+                out_dir,
+                settings,
+                warn=lambda w: warnings.setdefault(w),
+            )
+        review = (
+            build_review(
+                reports_dir,
+                snapshot,
+                result,
+                out_dir,
+                settings,
+                warn=lambda w: warnings.setdefault(w),
+            )
+            if reports_dir is not None
+            else None
+        )
+
+        if review is not None:
+            written += write_diff_files(review, out_dir)
+        recorded = manifest_options(formats, options, settings, suppressions)
+        presentation = replace(
+            options.presentation,
+            key_age_limit_days=settings.thresholds.access_key_max_age_days,
+            fingerprint=run_fingerprint(snapshot_sha256, recorded),
+        )
+        manifest_sha = ""
+
+        def seal(reports: list[Path]) -> list[Path]:
+            # Last but one: every file written so far, then summary.json marks the run complete.
+            nonlocal manifest_sha
+            doc = manifest_document(snapshot, snapshot_sha256, recorded, out_dir, written + reports)
+            path, manifest_sha = write_manifest(doc, out_dir)
+            return [path]
+
+        written += write_reports(
             snapshot,
             snapshot_sha256,
-            settings,
-            suppressions,
-            reports_dir=reports_dir,
-            out_dir=out_dir,
-            formats=formats,
-            options=options,
+            result,
+            out_dir,
+            formats,
+            presentation,
+            review=review,
+            access_review=verification,
+            summary=in_history,  # last: it marks the run folder complete
+            before_summary=seal,
             pdf_worker=pdf_worker,
         )
+
+        changes = tuple(change_lines(review)) if review is not None else ()
+        gate = gate_message(result, options.fail_on) if options.fail_on is not None else ""
+        email_error = None
+        if options.email is not None:
+            email_error = _email(out_dir, snapshot, result, changes, options.email, manifest_sha)
+        return RunOutcome(
+            snapshot=snapshot,
+            snapshot_sha256=snapshot_sha256,
+            result=result,
+            out_dir=out_dir,
+            written=tuple(written),
+            review=review,
+            changes=changes,
+            gate_message=gate,
+            emailed_to=options.email.to if options.email is not None and not email_error else (),
+            email_error=email_error,
+            warnings=tuple(warnings),
+            # An e-mail that did not go out wins over the gate and an incomplete collection:
+            # the review did not reach its readers (audit.workflow.gate explains 1 over 3).
+            exit_code=EXIT_FAILURE if email_error else exit_code(result, snapshot, options.fail_on),
+            access_review=verification,
+            manifest_sha256=manifest_sha,
+        )
     finally:
-        if pdf_worker is not None:  # used up by write_reports, unless the run failed before
+        if pdf_worker is not None:  # used up by write_reports, unless the run failed first
             pdf_worker.close()
-
-
-def _run(
-    snapshot: Snapshot,
-    snapshot_sha256: str | None,
-    settings: Settings,
-    suppressions: Sequence[Suppression],
-    *,
-    reports_dir: Path | None,
-    out_dir: Path | None,
-    formats: Collection[str],
-    options: RunOptions,
-    pdf_worker: PdfWorker | None,
-) -> RunOutcome:
-    in_history = out_dir is None
-    if out_dir is None:
-        if reports_dir is None:
-            raise InputError("no output folder: give out_dir or reports_dir")
-        out_dir = new_run_dir(reports_dir, snapshot.meta.account_id, snapshot.meta.collected_at)
-    written: list[Path] = []
-    if options.keep_snapshot or in_history:
-        # A run in the reports/ history keeps its evidence, so a later review can compare.
-        snap_path = out_dir / SNAPSHOT_FILE
-        digest = write_snapshot(snapshot, snap_path)
-        snapshot_sha256 = snapshot_sha256 or digest
-        written.append(snap_path)
-    if snapshot_sha256 is None:
-        raise InputError("no snapshot hash: give snapshot_sha256 or keep the snapshot")
-
-    result = judge(snapshot, settings, suppressions, options.as_of)
-
-    warnings: dict[str, None] = {}  # ordered, without repeats
-    verification = None
-    if reports_dir is not None:
-        result, verification = check_access_review(
-            reports_dir, snapshot, result, out_dir, settings, warn=lambda w: warnings.setdefault(w)
-        )
-    review = (
-        build_review(
-            reports_dir, snapshot, result, out_dir, settings, warn=lambda w: warnings.setdefault(w)
-        )
-        if reports_dir is not None
-        else None
-    )
-
-    if review is not None:
-        written += write_diff_files(review, out_dir)
-    recorded = manifest_options(formats, options, settings, suppressions)
-    presentation = replace(
-        options.presentation,
-        key_age_limit_days=settings.thresholds.access_key_max_age_days,
-        fingerprint=run_fingerprint(snapshot_sha256, recorded),
-    )
-    manifest_sha = ""
-
-    def seal(reports: list[Path]) -> list[Path]:
-        # Last but one: every file written so far, then summary.json marks the run complete.
-        nonlocal manifest_sha
-        doc = manifest_document(snapshot, snapshot_sha256, recorded, out_dir, written + reports)
-        path, manifest_sha = write_manifest(doc, out_dir)
-        return [path]
-
-    written += write_reports(
-        snapshot,
-        snapshot_sha256,
-        result,
-        out_dir,
-        formats,
-        presentation,
-        review=review,
-        access_review=verification,
-        summary=in_history,  # last: it marks the run folder complete
-        before_summary=seal,
-        pdf_worker=pdf_worker,
-    )
-
-    changes = tuple(change_lines(review)) if review is not None else ()
-    gate = gate_message(result, options.fail_on) if options.fail_on is not None else ""
-    email_error = None
-    if options.email is not None:
-        email_error = _email(out_dir, snapshot, result, changes, options.email, manifest_sha)
-    return RunOutcome(
-        snapshot=snapshot,
-        snapshot_sha256=snapshot_sha256,
-        result=result,
-        out_dir=out_dir,
-        written=tuple(written),
-        review=review,
-        changes=changes,
-        gate_message=gate,
-        emailed_to=options.email.to if options.email is not None and not email_error else (),
-        email_error=email_error,
-        warnings=tuple(warnings),
-        # An e-mail that did not go out wins over the gate and an incomplete collection:
-        # the review did not reach its readers (audit.workflow.gate explains 1 over 3).
-        exit_code=EXIT_FAILURE if email_error else exit_code(result, snapshot, options.fail_on),
-        access_review=verification,
-        manifest_sha256=manifest_sha,
-    )
