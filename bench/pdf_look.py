@@ -20,15 +20,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pypdf import PdfReader  # noqa: E402 - after the path set-up
-from pypdf.generic import Destination  # noqa: E402
 
 from tests.fixtures.snapshots import SYNTHETIC_AT, synthetic_snapshot  # noqa: E402
+from tests.report.pdf_outline import outline  # noqa: E402
 
 
 def make(out: Path, users: int) -> None:
@@ -47,21 +46,6 @@ def make(out: Path, users: int) -> None:
         )
         out.write_bytes((Path(tmp) / "report.pdf").read_bytes())
     print(f"{out}: {len(PdfReader(out).pages)} pages")
-
-
-def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
-    """(level, title, page index) of every bookmark, in document order."""
-    rows: list[tuple[int, str, int]] = []
-
-    def walk(items: list[Any], level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            elif isinstance(item, Destination):
-                rows.append((level, str(item.title), reader.get_destination_page_number(item)))
-
-    walk(reader.outline, 0)
-    return rows
 
 
 def links(reader: PdfReader) -> list[tuple[int, tuple[float, ...], str]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
 from audit.report import ReportOptions
 from tests.report.factories import ACCOUNT, ReportFactory
+from tests.report.pdf_outline import outline as read_outline
 
 A4_WIDTH_PT = 595.3
 LETTER_WIDTH_PT = 612.0
@@ -157,27 +157,13 @@ def test_a_pdf_worker_that_dies_is_one_clear_error() -> None:
         worker.result()
 
 
-def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
-    rows: list[tuple[int, str, int]] = []
-
-    def walk(items: list[Any], level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            else:
-                rows.append((level, str(item.title), reader.get_destination_page_number(item)))
-
-    walk(reader.outline, 0)
-    return rows
-
-
 def test_the_look_is_pinned_pages_bookmarks_and_links(full_report: Path) -> None:
     # Pinned so that a change meant to be invisible (PDF speed work, README "Report speed")
     # fails here if it moves anything; bench/pdf_look.py compares the pixels too. A change
     # that is meant to alter the PDF updates these numbers.
     reader = PdfReader(full_report / "report.pdf")
     assert len(reader.pages) == 25
-    outline = _outline(reader)
+    outline = read_outline(reader)
     assert len(outline) == 38
     top = [(title, page + 1) for level, title, page in outline if level == 0]
     assert top == [
