@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -11,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from audit.engine import evaluate
+from audit.errors import InputError
 from audit.findings import Severity
 from audit.model import Snapshot, User
 from audit.pipeline import RunOptions, run_audit
 from audit.report import write_reports
+from audit.report.pdf import PdfWorker
 from audit.settings import Settings
 from audit.snapshot_io import write_snapshot
 from audit.workflow.email_report import EmailRequest, SmtpSettings
@@ -212,3 +215,24 @@ def test_an_email_that_fails_is_data_and_every_file_stays(tmp_path: Path) -> Non
     assert outcome.emailed_to == ()
     assert [p.name for p in outcome.written] == ["snapshot.json.gz", "report.pdf", "manifest.json"]
     assert all(p.stat().st_size > 0 for p in outcome.written)
+
+
+def test_the_pdf_worker_starts_first_and_is_stopped_when_the_run_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # run_audit starts the PDF's process before judging (README "Report speed"); a run that
+    # fails before the PDF is sent must not leave that process behind.
+    started: list[PdfWorker] = []
+
+    def start(formats: Collection[str]) -> PdfWorker | None:
+        worker = PdfWorker()
+        started.append(worker)
+        return worker
+
+    monkeypatch.setattr("audit.pipeline.start_pdf_worker", start)
+    with pytest.raises(InputError, match="no output folder"):
+        run_audit(
+            before(), "ab" * 32, Settings(), (), reports_dir=None, out_dir=None, formats=("pdf",)
+        )
+    assert len(started) == 1
+    assert started[0]._proc.poll() is not None  # stopped, not left running
