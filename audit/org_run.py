@@ -33,20 +33,18 @@ from audit.model import Snapshot
 from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
 from audit.org_context import attach_organization
 from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
-from audit.org_streams import STREAMED_FILES, OrgStreams
+from audit.org_streams import STREAMED_FILES, TRUSTS_CSV, OrgStreams, trusts_csv
 from audit.org_workers import in_workers
 from audit.output import atomic_write_bytes
 from audit.pipeline import RunOptions, RunOutcome, run_audit
+from audit.report.org_render import render_org_html, render_org_pdf_html
+from audit.report.org_view import OrgViewBuilder
 from audit.report.pdf import draw_pdf, layout_pdf
-from audit.report.templating import environment
 from audit.scoring import score
 from audit.settings import Settings
 from audit.snapshot_io import ORGANIZATION_FILE_NAME, write_organization
 from audit.workflow.history import SNAPSHOT_FILE
 from audit.workflow.suppressions import Suppression
-
-ORG_TEMPLATE = "org_report.html.j2"
-ORG_PDF_TEMPLATE = "org_report_pdf.html.j2"
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ def _audit_account(
     out_dir: Path,
     formats: Collection[str],
     streams: OrgStreams,
-    rule_failing: dict[str, dict[str, int]],
+    report: OrgViewBuilder,
 ) -> AccountSummary:
     # The record next to the snapshot, written after the account's snapshot and reports:
     # it marks the account complete (audit.org_folder).
@@ -151,9 +149,7 @@ def _audit_account(
     }
     scores = score(outcome.result)
     streams.add(account, outcome.snapshot, outcome.result, scores)
-    for f in outcome.result.failing:
-        per_rule = rule_failing.setdefault(f.rule_id, {})
-        per_rule[collection.account_id] = per_rule.get(collection.account_id, 0) + 1
+    report.add(collection, outcome.snapshot, outcome.result)
     counts = outcome.result.failing_counts()
     code = outcome.exit_code
     if collection.status is not CollectionStatus.COLLECTED and code == EXIT_OK:
@@ -193,7 +189,7 @@ def run_organization(
     (audit.org_workers; 1: each in this process).
     """
     summaries: list[AccountSummary] = []
-    rule_failing: dict[str, dict[str, int]] = {}
+    report = OrgViewBuilder(org)  # what the organization's report keeps of each account
     written: list[Path] = []
     org_sha = write_organization(org, out_dir / ORGANIZATION_FILE_NAME)
     written.append(out_dir / ORGANIZATION_FILE_NAME)
@@ -203,27 +199,32 @@ def run_organization(
         for (collection, _snapshot), outcome in in_workers(accounts, job, _has_snapshot, workers):
             if outcome is None:
                 write_account(out_dir, collection, None)
+                report.add(collection)
                 summaries.append(AccountSummary.of(collection))
                 continue
-            summaries.append(
-                _audit_account(collection, outcome, out_dir, formats, streams, rule_failing)
-            )
+            summaries.append(_audit_account(collection, outcome, out_dir, formats, streams, report))
         streams.close()
     written += [out_dir / name for name in STREAMED_FILES]
     ranked = tuple(sorted(summaries, key=_rank))
     code = org_exit_code(ranked)
+    view = report.build(
+        ranked,
+        generated_at=options.presentation.generated_at or datetime.now(UTC),
+        page_size=options.presentation.page_size,
+    )
     files: list[tuple[str, bytes]] = [
         ("organization.json", _organization_json(org, org_sha, ranked)),
-        ("report.html", _render(ORG_TEMPLATE, org, ranked, rule_failing, options)),
+        (TRUSTS_CSV, trusts_csv(view.trusts)),
+        ("report.html", render_org_html(view, options.presentation)),
     ]
     if org_pdf:
-        html = _render(ORG_PDF_TEMPLATE, org, ranked, rule_failing, options).decode("utf-8")
+        html = render_org_pdf_html(view, options.presentation)
         files.append(("report.pdf", draw_pdf(layout_pdf(html))))
     files.append(("summary.json", _summary_json(org, ranked, code)))  # LAST: folder complete
     for name, data in files:
         atomic_write_bytes(out_dir / name, data)
         written.append(out_dir / name)
-    return OrgOutcome(org, out_dir, ranked, rule_failing, tuple(written), code)
+    return OrgOutcome(org, out_dir, ranked, report.rule_failing, tuple(written), code)
 
 
 def _dump(doc: Any) -> bytes:
@@ -284,32 +285,3 @@ def _summary_json(org: OrgSnapshot, ranked: Sequence[AccountSummary], code: int)
             "exit_code": code,
         }
     )
-
-
-def _render(
-    template: str,
-    org: OrgSnapshot,
-    ranked: Sequence[AccountSummary],
-    rule_failing: Mapping[str, Mapping[str, int]],
-    options: RunOptions,
-) -> bytes:
-    audited = [a for a in ranked if a.failing is not None]
-    rules = sorted(rule_failing, key=lambda r: (-sum(rule_failing[r].values()), r))
-    severities = [s.label for s in sorted(Severity, reverse=True)]
-    html = (
-        environment()
-        .get_template(template)
-        .render(
-            org=org,
-            accounts=ranked,
-            counts=_status_counts(ranked),
-            severities=severities,
-            totals={sev: sum((a.failing or {}).get(sev, 0) for a in ranked) for sev in severities},
-            page_size=options.presentation.page_size,
-            audited=audited,
-            rules=rules,
-            rule_failing=rule_failing,
-            generated_at=options.presentation.generated_at or datetime.now(UTC),
-        )
-    )
-    return html.encode("utf-8")

@@ -6,6 +6,9 @@ columns of the single-account file of the same name (audit.findings_file,
 audit.report.csv_files). Rows go to disk as each account arrives: memory does not grow with the
 number of accounts. Each file is written to a temporary name and renamed when the run closes
 it (audit.output.atomic_open), so an interrupted run leaves none half-written.
+
+trusts.csv, the cross-account trust register, is not streamed: its rows are few (one per role
+trusting another account) and the organization view holds them (audit.report.org_view).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from audit.csv_safe import cell
+from audit.csv_safe import cell, to_csv_bytes
 from audit.findings import AuditResult
 from audit.findings_file import FINDING_JSON_COLUMNS, finding_json, json_default
 from audit.model import Snapshot
@@ -29,6 +32,7 @@ from audit.report.csv_files import (
     controls_rows,
     credentials_rows,
 )
+from audit.report.org_view import TrustRow
 from audit.report.view import user_rows
 from audit.scoring import Scores
 
@@ -36,6 +40,16 @@ ACCOUNT_COLUMNS = ("account_id", "account_name", "ou_path")
 ORG_FINDING_COLUMNS = (*ACCOUNT_COLUMNS, *FINDING_JSON_COLUMNS)
 ORG_CREDENTIALS_COLUMNS = (*ACCOUNT_COLUMNS, *CREDENTIALS_COLUMNS)
 ORG_CONTROLS_COLUMNS = (*ACCOUNT_COLUMNS, *CONTROLS_COLUMNS)
+TRUSTS_COLUMNS = (
+    *ACCOUNT_COLUMNS,
+    "role",
+    "role_arn",
+    "trusted_account_id",
+    "trusted_account_name",
+    "trusted_account_is",  # organization, outside, or unknown (the account list was incomplete)
+    "guards",  # the ExternalId or source condition keys required; empty: none
+)
+TRUSTS_CSV = "trusts.csv"
 
 FINDINGS_CSV = "findings.csv"
 FINDINGS_JSON = "findings.json"
@@ -98,3 +112,22 @@ class OrgStreams:
         self._json.write(b"]\n" if self._first else b"\n]\n")
         for stream in (self._findings, self._credentials, self._controls):
             stream.flush()
+
+
+def trusts_csv(trusts: Iterable[TrustRow]) -> bytes:
+    """The cross-account trust register, riskiest first (the order of the organization view)."""
+    rows = (
+        [
+            t.account_id,
+            t.account_name,
+            t.ou_path,
+            t.role,
+            t.role_arn,
+            t.trusted_id,
+            t.trusted_name,
+            t.scope.value,
+            t.guards,
+        ]
+        for t in trusts
+    )
+    return to_csv_bytes(TRUSTS_COLUMNS, rows)

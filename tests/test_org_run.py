@@ -32,6 +32,7 @@ ORG_FILES = (
     "findings.json",
     "credentials.csv",
     "controls.csv",
+    "trusts.csv",
     "organization.json",
 )
 # Pinned: the organization's files are read by people's spreadsheets and scripts.
@@ -186,9 +187,11 @@ def test_demo_org_pdf(demo_out: tuple[Path, int, str]) -> None:
     out, _code, _printed = demo_out
     reader = PdfReader(out / "report.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert 2 <= len(reader.pages) <= 5
+    # Cover, contents, summary, top risks, trust register, coverage, sign-off, and a
+    # scorecard page for each of the 6 accounts.
+    assert 13 <= len(reader.pages) <= 16
     assert "4 collected, 0 partial, 2 not collected" in " ".join(text.split())
-    for name in ("payments", "legacy", "Root/Sandbox", "deploy the reader role"):
+    for name in ("payments", "legacy", "Root/Sandbox", "deploy the reader role", "Sign-off"):
         assert name in " ".join(text.split()), name
     # Each account's own PDF only with --account-pdf.
     assert not list((out / "accounts").glob("*/report.pdf"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ from audit.model import Snapshot
 from audit.model_sso import PART_IDENTITY_CENTER
 from audit.report import write_reports
 from tests.fixtures.credential_reports import ACCOUNT_ID
+from tests.fixtures.html_tables import HtmlTable
 from tests.fixtures.identity_center import (
     ADMIN_ARN,
     center,
@@ -54,38 +54,6 @@ def _write(snap: Snapshot, out: Path, formats: tuple[str, ...]) -> list[Path]:
     return write_reports(snap, "0" * 64, evaluate(snap), out, formats)
 
 
-class _Table(HTMLParser):
-    """The rows of one table (by id): each cell's text and class."""
-
-    def __init__(self, table_id: str) -> None:
-        super().__init__()
-        self.table_id = table_id
-        self.inside = False
-        self.rows: list[list[tuple[str, str]]] = []
-        self._cell: list[str] | None = None
-        self._class = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "table" and found.get("id") == self.table_id:
-            self.inside = True
-        elif self.inside and tag == "tr":
-            self.rows.append([])
-        elif self.inside and tag in ("td", "th"):
-            self._cell, self._class = [], found.get("class") or ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self.inside = False
-        elif self.inside and tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append((" ".join("".join(self._cell).split()), self._class))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("people")
@@ -94,7 +62,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_html_matrix_person_by_account(written: Path) -> None:
-    table = _Table("t-people")
+    table = HtmlTable("t-people")
     table.feed((written / "report.html").read_text(encoding="utf-8"))
     header, *rows = table.rows
     assert [text for text, _ in header] == ["Person", "E-mail", "Accounts", ACCOUNT_ID, OTHER]
