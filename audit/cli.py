@@ -19,7 +19,13 @@ import click
 from audit import __version__
 from audit.cli_access_review import review, verify
 from audit.cli_options import option_group
-from audit.cli_org import account_formats, parse_ids, report_organization, status_line
+from audit.cli_org import (
+    account_formats,
+    org_gate_message,
+    parse_ids,
+    report_organization,
+    status_line,
+)
 from audit.cli_review import ReviewRequest, print_review, review_options
 from audit.config import load_settings
 from audit.console import printable
@@ -35,6 +41,7 @@ from audit.errors import (
 from audit.explain import EXPLAIN_FORMATS
 from audit.explain_sso import explain_anyone
 from audit.model import Snapshot
+from audit.org_email import email_organization
 from audit.org_folder import read_org_folder, write_account
 from audit.org_workers import default_workers
 from audit.output import atomic_write_bytes
@@ -49,6 +56,13 @@ from audit.snapshot_io import (
     write_snapshot,
 )
 from audit.workflow.diff import diff_csv, diff_json, diff_paths, summary_text
+from audit.workflow.org_diff import (
+    is_org_folder,
+    org_diff_csv,
+    org_diff_json,
+    org_diff_paths,
+    org_summary_text,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -423,8 +437,7 @@ def report(snapshot_file: Path, **params: Any) -> int:
 
 
 def _org_run_options(request: ReportRequest, review: ReviewRequest) -> RunOptions:
-    if review.email is not None:
-        raise InputError("--email-to is not supported by organization runs yet")
+    # No e-mail per account: the organization's PDF is sent once, after every file is written.
     return RunOptions(
         as_of=request.as_of,
         presentation=request.presentation(),
@@ -450,16 +463,17 @@ def _produce_org(
         formats=account_formats(request.formats, account_pdf),
         options=_org_run_options(request, review),
         say=lambda line: _echo(request.quiet, line),
+        warn=lambda line: _say(line, err=True),
         org_pdf="pdf" in request.formats,
         workers=workers,
     )
     if outcome.exit_code == EXIT_FAIL_ON and review.fail_on is not None:
-        tripped = [a.account_id for a in outcome.accounts if a.exit_code == EXIT_FAIL_ON]
-        _say(
-            f"iam-audit: --fail-on {review.fail_on.label}: failing findings in "
-            f"{len(tripped)} account(s): {', '.join(tripped[:10])}",
-            err=True,
-        )
+        _say(f"iam-audit: {org_gate_message(outcome, review.fail_on)}", err=True)
+    if review.email is not None:
+        error = email_organization(outcome, review.email)
+        if error is not None:
+            raise error  # one line, exit 4; every file is on disk and the gate was printed
+        _echo(request.quiet, f"  e-mailed report.pdf to {', '.join(review.email.to)}")
     return outcome.exit_code
 
 
@@ -616,19 +630,29 @@ def permissions() -> int:
 def diff(
     old: Path, new: Path, out: Path | None, limit: int, config: Path | None, quiet: bool
 ) -> int:
-    """Compare two reviews: snapshot files or run folders (reports/<account>/<time>/)."""
+    """Compare two reviews: snapshot files or run folders (reports/<account>/<time>/), or two
+    organization runs / `org collect` folders (accounts added, removed, changed; per account)."""
     settings = load_settings(config)
     out_dir = out or (new if new.is_dir() else Path("."))
     _check_writable_folder(out_dir, "--out")
     warnings: dict[str, None] = {}
-    result = diff_paths(old, new, settings, warn=lambda w: warnings.setdefault(w))
+    warn = warnings.setdefault
+    if is_org_folder(old) or is_org_folder(new):
+        # Two organization runs (or `org collect` folders): per account, then organization-wide.
+        both = org_diff_paths(old, new, settings, warn=warn)
+        files = (("diff.json", org_diff_json(both)), ("diff.csv", org_diff_csv(both)))
+        text = org_summary_text(both, limit)
+    else:
+        result = diff_paths(old, new, settings, warn=warn)
+        files = (("diff.json", diff_json(result)), ("diff.csv", diff_csv(result)))
+        text = summary_text(result, limit)
     written = []
-    for name, data in (("diff.json", diff_json(result)), ("diff.csv", diff_csv(result))):
+    for name, data in files:
         atomic_write_bytes(out_dir / name, data)
         written.append(out_dir / name)
     for warning in warnings:
         _say(f"iam-audit: warning: {warning}", err=True)
-    _echo(quiet, summary_text(result, limit))
+    _echo(quiet, text)
     for path in written:
         _echo(quiet, f"  wrote {path}")
     return EXIT_OK

@@ -10,13 +10,15 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
-from audit.errors import InputError
+from audit.errors import EXIT_FAIL_ON, InputError
+from audit.findings import Severity
 from audit.model import Snapshot
 from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
 from audit.org_run import OrgOutcome, run_organization
 from audit.pipeline import DEFAULT_REPORTS_DIR, RunOptions
 from audit.settings import Settings
 from audit.workflow.history import new_run_dir
+from audit.workflow.org_history import org_history_name, previous_org_run
 from audit.workflow.suppressions import Suppression
 
 Say = Callable[[str], None]
@@ -44,7 +46,7 @@ def org_out_dir(out: Path | None, org: OrgSnapshot) -> Path:
     if out is not None:
         return out
     return new_run_dir(
-        DEFAULT_REPORTS_DIR, f"org-{org.meta.organization_id}", org.meta.collected_at
+        DEFAULT_REPORTS_DIR, org_history_name(org.meta.organization_id), org.meta.collected_at
     )
 
 
@@ -74,10 +76,15 @@ def report_organization(
     formats: Collection[str],
     options: RunOptions,
     say: Say,
+    warn: Say | None = None,
     org_pdf: bool = False,
     workers: int = 1,
 ) -> OrgOutcome:
-    """Audit every account and write the organization's reports; print one line per account."""
+    """Audit every account and write the organization's reports; print one line per account.
+
+    ``warn``: earlier runs passed over (default: ``say``).
+    """
+    warn = warn or say
 
     def announced() -> Iterable[tuple[AccountCollection, Snapshot | None]]:
         for collection, snapshot in accounts:
@@ -85,6 +92,16 @@ def report_organization(
             yield collection, snapshot
 
     out_dir = org_out_dir(out, org)
+    # The organization's history is reports/org-<id>/ whatever --out says, as for one account.
+    previous = previous_org_run(
+        DEFAULT_REPORTS_DIR,
+        org.meta.organization_id,
+        out_dir,
+        org.meta.collected_at,
+        warn=lambda w: warn(f"iam-audit: warning: {w}"),
+    )
+    if previous is not None:
+        say(f"Comparing each account with the previous organization run {previous}")
     outcome = run_organization(
         org,
         announced(),
@@ -95,6 +112,7 @@ def report_organization(
         options=options,
         org_pdf=org_pdf,
         workers=workers,
+        previous=previous,
     )
     counts = {s: sum(1 for a in outcome.accounts if a.status is s) for s in CollectionStatus}
     failing = sum(a.failing_total for a in outcome.accounts)
@@ -104,6 +122,44 @@ def report_organization(
         f"partial, {counts[CollectionStatus.NOT_COLLECTED]} not collected; "
         f"{failing} failing finding(s)"
     )
+    for line in _workflow_lines(outcome):
+        say(line)
     for path in outcome.written:
         say(f"  wrote {path}")
     return outcome
+
+
+def _workflow_lines(outcome: OrgOutcome) -> list[str]:
+    """Changes since the previous organization run; accepted risks judged for the organization."""
+    lines = []
+    if outcome.previous is not None:
+        compared = [a for a in outcome.accounts if a.new_findings is not None]
+        changed = [a for a in compared if a.new_findings or a.resolved_findings]
+        lines.append(
+            f"Since {outcome.previous.name}: {sum(a.new_findings or 0 for a in compared)} new, "
+            f"{sum(a.resolved_findings or 0 for a in compared)} resolved failing finding(s) in "
+            f"{len(compared)} account(s) compared"
+        )
+        lines += [
+            f"  {a.account_id} ({a.account_name}): {a.new_findings} new, "
+            f"{a.resolved_findings} resolved"
+            for a in changed
+        ]
+    entries = outcome.entries.findings if outcome.entries is not None else ()
+    lines += [f"  organization: [{f.severity.label}] {f.message}" for f in entries]
+    return lines
+
+
+def org_gate_message(outcome: OrgOutcome, fail_on: Severity) -> str:
+    """Why --fail-on failed across the organization: the accounts (and entries) that tripped it."""
+    tripped = [a for a in outcome.accounts if a.exit_code == EXIT_FAIL_ON]
+    names = ", ".join(
+        f"{a.account_id} ({a.account_name})" if a.account_name else a.account_id
+        for a in tripped[:10]
+    )
+    more = f" and {len(tripped) - 10} more" if len(tripped) > 10 else ""
+    parts = [f"failing findings in {len(tripped)} account(s): {names}{more}"] if tripped else []
+    hits = outcome.entries.gate_hits(fail_on) if outcome.entries is not None else ()
+    if hits:
+        parts.append(f"{len(hits)} accepted-risk entry finding(s) for the organization")
+    return f"--fail-on {fail_on.label}: " + "; ".join(parts)

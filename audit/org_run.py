@@ -11,8 +11,12 @@ Then it writes organization.json (accounts, OU paths, statuses, SCPs, each snaps
 report.html and summary.json LAST (a folder without it is an interrupted run). The output
 folder is itself an organization folder (audit.org_folder): `org report` can read it again.
 
-Exit code, as for one account: 1 when --fail-on tripped in any account, else 3 when any
-account was not fully collected, else 0.
+Exit code, as for one account: 1 when --fail-on tripped in any account (or on an accepted-risk
+entry judged for the organization), else 3 when any account was not fully collected, else 0.
+
+The review workflow across accounts lives in audit.org_entries (accepted risks expired or stale
+across the organization) and audit.workflow.org_history (the previous run of the organization,
+which each account is compared with).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from audit.findings_file import json_default
 from audit.model import Snapshot
 from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
 from audit.org_context import attach_organization
+from audit.org_entries import ORGANIZATION_ROW, OrgEntries
 from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
 from audit.org_streams import STREAMED_FILES, TRUSTS_CSV, OrgStreams, trusts_csv
 from audit.org_workers import in_workers
@@ -44,6 +49,7 @@ from audit.scoring import score
 from audit.settings import Settings
 from audit.snapshot_io import ORGANIZATION_FILE_NAME, write_organization
 from audit.workflow.history import SNAPSHOT_FILE
+from audit.workflow.org_history import previous_account_dir
 from audit.workflow.suppressions import Suppression
 
 
@@ -63,6 +69,9 @@ class AccountSummary:
     snapshot_file: str = ""  # relative to the output folder
     snapshot_sha256: str = ""
     report: str = ""  # accounts/<id>/report.html when written
+    # Since the previous organization run (None: the account was not in it, or no such run).
+    new_findings: int | None = None
+    resolved_findings: int | None = None
 
     @classmethod
     def of(cls, collection: AccountCollection) -> AccountSummary:
@@ -89,6 +98,8 @@ class OrgOutcome:
     rule_failing: Mapping[str, Mapping[str, int]]  # rule id -> account id -> failing count
     written: tuple[Path, ...]  # organization-level files, summary.json last
     exit_code: int
+    entries: OrgEntries | None = None  # accepted risks judged across the organization
+    previous: Path | None = None  # the previous organization run compared with
 
 
 def _rank(a: AccountSummary) -> tuple[int, float, int, str]:
@@ -113,12 +124,17 @@ def audit_account_files(
     suppressions: Sequence[Suppression],
     formats: Collection[str],
     options: RunOptions,
+    previous: Path | None,
     account: tuple[AccountCollection, Snapshot | None],
 ) -> RunOutcome:
-    """One account through the pipeline into accounts/<id>/ (in a worker process or not)."""
+    """One account through the pipeline into accounts/<id>/ (in a worker process or not).
+
+    ``previous``: the previous organization run; the account is compared with its folder there.
+    """
     collection, snapshot = account
     if snapshot is None:
         raise ValueError(f"account {collection.account_id} has no snapshot to audit")
+    before = previous_account_dir(previous, collection.account_id) if previous else None
     return run_audit(
         attach_organization(snapshot, org),
         None,
@@ -127,7 +143,14 @@ def audit_account_files(
         reports_dir=None,
         out_dir=account_dir(out_dir, collection.account_id),
         formats=formats,
-        options=replace(options, keep_snapshot=True, email=None),
+        options=replace(
+            options,
+            keep_snapshot=True,
+            email=None,
+            judge_entries=False,  # once for the organization: see OrgEntries
+            previous_run=before,
+            previous_label=previous.name if previous else "",
+        ),
     )
 
 
@@ -138,7 +161,10 @@ def _audit_account(
     formats: Collection[str],
     streams: OrgStreams,
     report: OrgViewBuilder,
+    entries: OrgEntries,
 ) -> AccountSummary:
+    entries.add(outcome.suppressions_used)
+    diff = outcome.review.diff if outcome.review is not None else None
     # The record next to the snapshot, written after the account's snapshot and reports:
     # it marks the account complete (audit.org_folder).
     write_account(out_dir, collection, None)
@@ -163,6 +189,8 @@ def _audit_account(
         snapshot_file=str(relative / SNAPSHOT_FILE),
         snapshot_sha256=outcome.snapshot_sha256,
         report=str(relative / "report.html") if "html" in formats else "",
+        new_findings=len(diff.new) if diff else None,
+        resolved_findings=len(diff.resolved) if diff else None,
     )
 
 
@@ -181,13 +209,16 @@ def run_organization(
     options: RunOptions = RunOptions(),  # noqa: B008 - frozen, so a shared default is safe
     org_pdf: bool = False,
     workers: int = 1,
+    previous: Path | None = None,
 ) -> OrgOutcome:
     """Audit each account as it arrives, then write the organization's files (see module).
 
     ``formats``: each account's own reports. ``org_pdf``: also the organization's report.pdf
     (cover, accounts, coverage). ``workers``: processes auditing accounts side by side
-    (audit.org_workers; 1: each in this process).
+    (audit.org_workers; 1: each in this process). ``previous``: the previous run folder of the
+    organization; each account in it is compared with its folder there (diff, identity changes).
     """
+    entries = OrgEntries(suppressions, options.as_of or org.meta.collected_at, settings)
     summaries: list[AccountSummary] = []
     report = OrgViewBuilder(org)  # what the organization's report keeps of each account
     written: list[Path] = []
@@ -195,22 +226,31 @@ def run_organization(
     written.append(out_dir / ORGANIZATION_FILE_NAME)
     with ExitStack() as stack:
         streams = OrgStreams(stack, out_dir)
-        job = partial(audit_account_files, org, out_dir, settings, suppressions, formats, options)
+        job = partial(
+            audit_account_files, org, out_dir, settings, suppressions, formats, options, previous
+        )
         for (collection, _snapshot), outcome in in_workers(accounts, job, _has_snapshot, workers):
             if outcome is None:
                 write_account(out_dir, collection, None)
                 report.add(collection)
                 summaries.append(AccountSummary.of(collection))
                 continue
-            summaries.append(_audit_account(collection, outcome, out_dir, formats, streams, report))
+            summaries.append(
+                _audit_account(collection, outcome, out_dir, formats, streams, report, entries)
+            )
+        streams.add_findings(ORGANIZATION_ROW, entries.records())
         streams.close()
     written += [out_dir / name for name in STREAMED_FILES]
     ranked = tuple(sorted(summaries, key=_rank))
-    code = org_exit_code(ranked)
-    view = report.build(
-        ranked,
-        generated_at=options.presentation.generated_at or datetime.now(UTC),
-        page_size=options.presentation.page_size,
+    code = entries.exit_code(org_exit_code(ranked), options.fail_on)
+    view = replace(
+        report.build(
+            ranked,
+            generated_at=options.presentation.generated_at or datetime.now(UTC),
+            page_size=options.presentation.page_size,
+        ),
+        organization_findings=entries.findings,
+        changes=_changes(ranked, previous),
     )
     files: list[tuple[str, bytes]] = [
         ("organization.json", _organization_json(org, org_sha, ranked)),
@@ -220,11 +260,14 @@ def run_organization(
     if org_pdf:
         html = render_org_pdf_html(view, options.presentation)
         files.append(("report.pdf", draw_pdf(layout_pdf(html))))
-    files.append(("summary.json", _summary_json(org, ranked, code)))  # LAST: folder complete
+    summary = _summary_json(org, ranked, code, entries, previous)
+    files.append(("summary.json", summary))  # LAST: folder complete
     for name, data in files:
         atomic_write_bytes(out_dir / name, data)
         written.append(out_dir / name)
-    return OrgOutcome(org, out_dir, ranked, report.rule_failing, tuple(written), code)
+    return OrgOutcome(
+        org, out_dir, ranked, report.rule_failing, tuple(written), code, entries, previous
+    )
 
 
 def _dump(doc: Any) -> bytes:
@@ -245,6 +288,8 @@ def _account_record(a: AccountSummary) -> dict[str, Any]:
         "snapshot_file": a.snapshot_file,
         "snapshot_sha256": a.snapshot_sha256,
         "report": a.report,
+        "new_findings": a.new_findings,
+        "resolved_findings": a.resolved_findings,
     }
 
 
@@ -271,7 +316,13 @@ def _status_counts(ranked: Sequence[AccountSummary]) -> dict[str, int]:
     return {s.value: sum(1 for a in ranked if a.status is s) for s in CollectionStatus}
 
 
-def _summary_json(org: OrgSnapshot, ranked: Sequence[AccountSummary], code: int) -> bytes:
+def _summary_json(
+    org: OrgSnapshot,
+    ranked: Sequence[AccountSummary],
+    code: int,
+    entries: OrgEntries,
+    previous: Path | None,
+) -> bytes:
     failing = {
         sev.label: sum((a.failing or {}).get(sev.label, 0) for a in ranked)
         for sev in sorted(Severity, reverse=True)
@@ -282,6 +333,28 @@ def _summary_json(org: OrgSnapshot, ranked: Sequence[AccountSummary], code: int)
             "accounts": len(ranked),
             "collection": _status_counts(ranked),
             "failing": failing,
+            "organization_findings": _count_rules(entries),
+            "changes": _changes(ranked, previous),
             "exit_code": code,
         }
     )
+
+
+def _count_rules(entries: OrgEntries) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in entries.findings:
+        counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
+    return counts
+
+
+def _changes(ranked: Sequence[AccountSummary], previous: Path | None) -> dict[str, Any] | None:
+    """New/resolved findings since the previous organization run, over the accounts in both."""
+    if previous is None:
+        return None
+    compared = [a for a in ranked if a.new_findings is not None]
+    return {
+        "previous_run": str(previous),
+        "accounts_compared": len(compared),
+        "new": sum(a.new_findings or 0 for a in compared),
+        "resolved": sum(a.resolved_findings or 0 for a in compared),
+    }

@@ -98,15 +98,21 @@ class OrgStreams:
     ) -> None:
         """One audited account's rows, in each file."""
         prefix = [account[c] for c in ACCOUNT_COLUMNS]
-        records = [finding_json(f) for f in result.findings]
-        self._findings.rows(prefix, ([rec[c] for c in FINDING_JSON_COLUMNS] for rec in records))
-        for rec in records:
-            self._json.write(("\n" if self._first else ",\n").encode())
-            self._json.write(self._encode({**account, **rec}).encode("utf-8"))
-            self._first = False
+        self.add_findings(account, (finding_json(f) for f in result.findings))
         users = user_rows(snapshot, result.as_of, scores.risk_of())
         self._credentials.rows(prefix, credentials_rows(users))
         self._controls.rows(prefix, controls_rows(scores.frameworks))
+
+    def add_findings(self, account: Mapping[str, str], records: Iterable[dict[str, Any]]) -> None:
+        """Finding rows only: findings.csv and findings.json (the organization's own findings,
+        audit.org_entries, have no credentials or controls)."""
+        rows = list(records)
+        prefix = [account[c] for c in ACCOUNT_COLUMNS]
+        self._findings.rows(prefix, ([rec[c] for c in FINDING_JSON_COLUMNS] for rec in rows))
+        for rec in rows:
+            self._json.write(("\n" if self._first else ",\n").encode())
+            self._json.write(self._encode({**account, **rec}).encode("utf-8"))
+            self._first = False
 
     def close(self) -> None:
         self._json.write(b"]\n" if self._first else b"\n]\n")

@@ -52,8 +52,14 @@ from audit.workflow.email_report import (
 )
 from audit.workflow.gate import exit_code, gate_message
 from audit.workflow.history import SNAPSHOT_FILE, new_run_dir
-from audit.workflow.review import Review, build_review, change_lines, write_diff_files
-from audit.workflow.suppressions import Suppression, apply_suppressions
+from audit.workflow.review import (
+    Review,
+    build_review,
+    change_lines,
+    previous_review,
+    write_diff_files,
+)
+from audit.workflow.suppressions import AccountScope, Suppression, entry_findings, suppress
 
 DEFAULT_REPORTS_DIR = Path("reports")
 
@@ -67,6 +73,13 @@ class RunOptions:
     keep_snapshot: bool = True  # write snapshot.json.gz (always, in a history run folder)
     fail_on: Severity | None = None  # the CI gate
     email: EmailRequest | None = None  # e-mail the PDF after every file is written
+    # False in an organization run: an accepted-risk entry is expired or stale across the whole
+    # organization, not in each account it matches nothing in (audit.org_entries judges it).
+    judge_entries: bool = True
+    # The account's folder in the previous run to compare with, when there is no reports/
+    # history to look it up in (an organization run: the previous run's accounts/<id>/).
+    previous_run: Path | None = None
+    previous_label: str = ""  # how the review names it (the previous organization run)
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,7 @@ class RunOutcome:
     # The last access review's decisions, verified in this run (None: no earlier review).
     access_review: Verification | None = None
     manifest_sha256: str = ""  # of manifest.json, what the e-mail names
+    suppressions_used: frozenset[Suppression] = frozenset()  # entries that suppressed something
 
 
 def check_request(formats: Collection[str], options: RunOptions) -> None:
@@ -107,10 +121,23 @@ def judge(
     settings: Settings,
     suppressions: Sequence[Suppression],
     as_of: datetime | None,
-) -> AuditResult:
-    """The findings of the run: rules (with audit.toml's settings), then the accepted risks."""
+    *,
+    judge_entries: bool = True,
+) -> tuple[AuditResult, frozenset[Suppression]]:
+    """The findings of the run: rules (with audit.toml's settings), then the accepted risks
+    meant for this account; and the entries that suppressed something.
+
+    ``judge_entries``: also add the expired/stale findings of those entries (False when an
+    organization run judges them once for all its accounts).
+    """
     result = evaluate(snapshot, as_of=as_of, settings=settings)
-    return apply_suppressions(result, tuple(suppressions), result.as_of, settings)
+    scope = AccountScope.of(snapshot)
+    mine = tuple(s for s in suppressions if s.applies_to(scope))
+    done = suppress(result, mine, result.as_of, scope)
+    if not judge_entries:
+        return done.result, done.used
+    extra = entry_findings(mine, done.used, result.as_of, settings)
+    return replace(done.result, findings=done.result.findings + extra), done.used
 
 
 def _email(
@@ -196,7 +223,13 @@ def manifest_options(
             "disabled_rules": sorted(settings.disabled_rules),
         },
         "suppressions": [
-            {"rule": s.rule, "resource": s.resource, **s.record(), "source": s.source}
+            {
+                "rule": s.rule,
+                "resource": s.resource,
+                **({"account": s.account} if s.account else {}),
+                **s.record(),
+                "source": s.source,
+            }
             for s in suppressions
         ],
     }
@@ -240,7 +273,9 @@ def run_audit(
         if snapshot_sha256 is None:
             raise InputError("no snapshot hash: give snapshot_sha256 or keep the snapshot")
 
-        result = judge(snapshot, settings, suppressions, options.as_of)
+        result, used = judge(
+            snapshot, settings, suppressions, options.as_of, judge_entries=options.judge_entries
+        )
 
         warnings: dict[str, None] = {}  # ordered, without repeats
         verification = None
@@ -253,8 +288,9 @@ def run_audit(
                 settings,
                 warn=lambda w: warnings.setdefault(w),
             )
-        review = (
-            build_review(
+        review = None
+        if reports_dir is not None:
+            review = build_review(
                 reports_dir,
                 snapshot,
                 result,
@@ -262,9 +298,16 @@ def run_audit(
                 settings,
                 warn=lambda w: warnings.setdefault(w),
             )
-            if reports_dir is not None
-            else None
-        )
+        elif options.previous_run is not None:
+            review = previous_review(
+                options.previous_run,
+                snapshot,
+                result,
+                out_dir,
+                settings,
+                label=options.previous_label,
+                warn=lambda w: warnings.setdefault(w),
+            )
 
         if review is not None:
             written += write_diff_files(review, out_dir)
@@ -319,6 +362,7 @@ def run_audit(
             exit_code=EXIT_FAILURE if email_error else exit_code(result, snapshot, options.fail_on),
             access_review=verification,
             manifest_sha256=manifest_sha,
+            suppressions_used=used,
         )
     finally:
         if pdf_worker is not None:  # used up by write_reports, unless the run failed first

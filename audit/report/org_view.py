@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from audit.findings import AuditResult, Severity
+from audit.findings import AuditResult, Finding, Severity
 from audit.model import OutcomeStatus, Snapshot
 from audit.model_org import PART_ORGANIZATION, AccountCollection, CollectionStatus, OrgSnapshot
 from audit.rules.organization import trusted_accounts
@@ -162,6 +162,10 @@ class OrgView:
     coverage: tuple[CoverageLine, ...]  # every account, not collected and partial first
     scorecards: tuple[Scorecard, ...]
     one_card_per_page: bool
+    # The review workflow across the organization (audit.org_run sets them after building):
+    # accepted-risk entries judged for the organization, and the changes since its previous run.
+    organization_findings: tuple[Finding, ...] = ()
+    changes: Mapping[str, Any] | None = None
 
     @property
     def compact_card_rules(self) -> int:

@@ -52,7 +52,7 @@ def trend_series(points: Sequence[TrendPoint]) -> TrendSeries:
 
 def review_view(review: Review) -> ReviewView:
     return ReviewView(
-        previous_name=review.previous.path.name,
+        previous_name=review.previous_name,
         diff=review.diff,
         trend=trend_series(review.trend),
     )

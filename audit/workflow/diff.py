@@ -232,7 +232,12 @@ def _change_json(c: FindingChange) -> dict[str, Any]:
 def diff_json(d: ReviewDiff, kind: str = ADHOC_KIND) -> bytes:
     """``kind``: REVIEW_KIND when a run writes the diff against its previous run, which later
     reviews then trust for first-seen dates; ADHOC_KIND for `iam-audit diff`."""
-    doc = {
+    return (json.dumps(diff_document(d, kind), indent=1, ensure_ascii=False) + "\n").encode()
+
+
+def diff_document(d: ReviewDiff, kind: str = ADHOC_KIND) -> dict[str, Any]:
+    """diff.json's content (an organization diff holds one per account)."""
+    return {
         "kind": kind,
         "account_id": d.account_id,
         "old": {"source": d.old_label, "collected_at": d.old_when.isoformat()},
@@ -257,7 +262,6 @@ def diff_json(d: ReviewDiff, kind: str = ADHOC_KIND) -> bytes:
         ],
         "notes": list(d.notes),
     }
-    return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 DIFF_CSV_COLUMNS = (
@@ -303,7 +307,7 @@ def diff_csv(d: ReviewDiff) -> bytes:
     return to_csv_bytes(DIFF_CSV_COLUMNS, diff_rows(d))
 
 
-def _finding_line(c: FindingChange) -> str:
+def finding_line(c: FindingChange) -> str:
     f = c.finding
     slot = f" key {f.details['key']}" if "key" in f.details else ""
     since = ""
@@ -321,9 +325,9 @@ def summary_text(d: ReviewDiff, limit: int = 20) -> str:
         f"{len(d.identity)} identity change(s)",
     ]
     sections: list[tuple[str, list[str]]] = [
-        ("New findings", [_finding_line(c) for c in d.new]),
-        ("Resolved findings", [_finding_line(c) for c in d.resolved]),
-        ("Persisting findings", [_finding_line(c) for c in d.persisting]),
+        ("New findings", [finding_line(c) for c in d.new]),
+        ("Resolved findings", [finding_line(c) for c in d.resolved]),
+        ("Persisting findings", [finding_line(c) for c in d.persisting]),
         ("Identity changes", [f"  {c.kind}: {c.detail}" for c in d.identity]),
     ]
     for title, body in sections:

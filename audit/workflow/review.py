@@ -40,10 +40,15 @@ class Review:
     previous: Run  # the last earlier review of the account
     diff: ReviewDiff  # from that review to this run
     trend: tuple[TrendPoint, ...]  # every earlier run and this one, oldest first
+    previous_label: str = ""  # how to name the previous run; default its folder's name
 
     @property
     def current(self) -> TrendPoint:
         return self.trend[-1]
+
+    @property
+    def previous_name(self) -> str:
+        return self.previous_label or self.previous.path.name
 
 
 def _current_point(snapshot: Snapshot, result: AuditResult, label: str) -> TrendPoint:
@@ -88,11 +93,44 @@ def build_review(
     return None
 
 
+def previous_review(
+    previous_dir: Path,
+    snapshot: Snapshot,
+    result: AuditResult,
+    current: Path | None,
+    settings: Settings,
+    *,
+    label: str,
+    warn: Warn,
+) -> Review | None:
+    """The review of this run against one given earlier folder of the account (in an
+    organization run: the previous organization run's ``accounts/<id>/``, named ``label``).
+
+    None when that folder cannot be read (with a warning) or is not earlier than this snapshot.
+    The trend then has two points: that run and this one.
+    """
+    try:
+        old = load_side(previous_dir, settings, warn=warn)
+    except UNREADABLE as exc:
+        warn(unreadable(previous_dir, exc))
+        return None
+    if old.when.replace(microsecond=0) >= snapshot.meta.collected_at.replace(microsecond=0):
+        return None
+    name = current.name if current is not None else "this run"
+    d = diff_sides(old, Side(name, snapshot, result.findings))
+    before = AuditResult(as_of=old.when, findings=old.findings)
+    points = (
+        _current_point(old.snapshot, before, label),
+        _current_point(snapshot, result, name),
+    )
+    return Review(Run(path=previous_dir, when=old.when), d, points, previous_label=label)
+
+
 def change_lines(review: Review, limit: int = 8) -> list[str]:
     """A few lines for the e-mail and the console: counts, then the most severe changes."""
     d = review.diff
     lines = [
-        f"Since {review.previous.when:%Y-%m-%d} ({review.previous.path.name}): "
+        f"Since {review.previous.when:%Y-%m-%d} ({review.previous_name}): "
         f"{len(d.new)} new, {len(d.resolved)} resolved, {len(d.persisting)} persisting "
         f"finding(s); {len(d.identity)} identity change(s).",
     ]
