@@ -102,9 +102,11 @@ ORG_CONTROLS_COLUMNS = [
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
     # Module-scoped (the demo organization takes ~15 s): capsys is per test, so redirect here.
-    out = tmp_path_factory.mktemp("org") / "run"
+    base = tmp_path_factory.mktemp("org")
+    out = base / "run"
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+    # In its own folder: ./reports of the repo (an earlier run of the demo) stays out of it.
+    with contextlib.chdir(base), contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
         code = exit_code(["demo", "--org", "--out", str(out), "--format", "html,pdf,csv,json"])
     return out, code, buf.getvalue()
 
