@@ -429,10 +429,11 @@ def main() -> None:
     # The server logs a traceback for each API moto lacks (Access Analyzer): expected, not news.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
 
+    if args.keep:
+        shutil.rmtree(args.keep, ignore_errors=True)
+        args.keep.mkdir(parents=True)
+    # mkdtemp creates the folder itself: without --keep there is nothing more to make.
     out = args.keep or Path(tempfile.mkdtemp(prefix="org-bench-"))
-    if out.exists() and args.keep:
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     endpoint, app, stop = start_server()
     try:
         started = time.perf_counter()
