@@ -14,7 +14,7 @@ from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK
 from audit.findings import Severity
 from audit.model_org import CollectionStatus
 from audit.org_run import AccountSummary, OrgOutcome
-from audit.workflow.email_report import DeliveryError, EmailRequest, build_message, send
+from audit.workflow.email_report import DeliveryError, EmailRequest, deliver
 
 WORST_ACCOUNTS = 5
 _EXIT_MEANING = {
@@ -110,15 +110,9 @@ def org_summary_body(outcome: OrgOutcome) -> str:
 
 def email_organization(outcome: OrgOutcome, email: EmailRequest) -> DeliveryError | None:
     """Send the organization's report.pdf; the failure, if any, as data."""
-    try:
-        msg = build_message(
-            outcome.out_dir / "report.pdf",
-            subject=org_subject(outcome),
-            body=org_summary_body(outcome),
-            sender=email.sender,
-            to=email.to,
-        )
-        send(msg, email.smtp)
-    except DeliveryError as exc:
-        return exc
-    return None
+    return deliver(
+        outcome.out_dir / "report.pdf",
+        subject=org_subject(outcome),
+        body=org_summary_body(outcome),
+        email=email,
+    )

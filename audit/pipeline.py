@@ -45,8 +45,7 @@ from audit.workflow.access_review import Verification, latest_decisions, verify_
 from audit.workflow.email_report import (
     DeliveryError,
     EmailRequest,
-    build_message,
-    send,
+    deliver,
     subject_line,
     summary_body,
 )
@@ -149,20 +148,14 @@ def _email(
     manifest_sha256: str,
 ) -> DeliveryError | None:
     pdf = outcome_dir / "report.pdf"
-    try:
-        msg = build_message(
-            pdf,
-            subject=subject_line(snapshot, result),
-            body=summary_body(
-                snapshot, result, changes, attachment=pdf, manifest_sha256=manifest_sha256
-            ),
-            sender=email.sender,
-            to=email.to,
-        )
-        send(msg, email.smtp)
-    except DeliveryError as exc:
-        return exc
-    return None
+    return deliver(
+        pdf,
+        subject=subject_line(snapshot, result),
+        body=summary_body(
+            snapshot, result, changes, attachment=pdf, manifest_sha256=manifest_sha256
+        ),
+        email=email,
+    )
 
 
 def check_access_review(

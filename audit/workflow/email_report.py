@@ -190,6 +190,18 @@ def build_message(
     return msg
 
 
+def deliver(pdf: Path, *, subject: str, body: str, email: EmailRequest) -> DeliveryError | None:
+    """Attach the PDF and send it; the failure, if any, as data (the run still writes its files)."""
+    try:
+        send(
+            build_message(pdf, subject=subject, body=body, sender=email.sender, to=email.to),
+            email.smtp,
+        )
+    except DeliveryError as exc:
+        return exc
+    return None
+
+
 def subject_line(snapshot: Snapshot, result: AuditResult) -> str:
     counts = result.failing_counts()
     worst = next((f"{n} {sev.label}" for sev, n in counts.items() if n), "no failing findings")
