@@ -8,12 +8,10 @@ after everything else and exits 4; the files on disk stay.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK
-from audit.findings import Severity
 from audit.model_org import CollectionStatus
-from audit.org_run import AccountSummary, OrgOutcome
+from audit.org_run import OrgOutcome
+from audit.org_summary import AccountSummary, failing_by_severity
 from audit.workflow.email_report import DeliveryError, EmailRequest, deliver
 
 WORST_ACCOUNTS = 5
@@ -22,14 +20,6 @@ _EXIT_MEANING = {
     EXIT_FAIL_ON: "1 (--fail-on reached)",
     EXIT_INCOMPLETE: "3 (an account was not fully collected: not proven clean)",
 }
-
-
-def _severities() -> list[str]:
-    return [s.label for s in sorted(Severity, reverse=True)]
-
-
-def failing_by_severity(accounts: Sequence[AccountSummary]) -> dict[str, int]:
-    return {sev: sum((a.failing or {}).get(sev, 0) for a in accounts) for sev in _severities()}
 
 
 def _name(a: AccountSummary) -> str:

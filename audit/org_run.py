@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import EXIT_FAIL_ON, EXIT_INCOMPLETE, EXIT_OK
-from audit.findings import Severity
 from audit.findings_file import json_default
 from audit.model import Snapshot
 from audit.model_org import AccountCollection, CollectionStatus, OrgSnapshot
@@ -39,6 +38,7 @@ from audit.org_context import attach_organization
 from audit.org_entries import ORGANIZATION_ROW, OrgEntries
 from audit.org_folder import ACCOUNTS_DIR, account_dir, write_account
 from audit.org_streams import STREAMED_FILES, TRUSTS_CSV, OrgStreams, trusts_csv
+from audit.org_summary import AccountSummary, failing_by_severity, status_counts
 from audit.org_workers import in_workers
 from audit.output import atomic_write_bytes
 from audit.pipeline import RunOptions, RunOutcome, run_audit
@@ -51,43 +51,6 @@ from audit.snapshot_io import ORGANIZATION_FILE_NAME, write_organization
 from audit.workflow.history import SNAPSHOT_FILE
 from audit.workflow.org_history import previous_account_dir
 from audit.workflow.suppressions import Suppression
-
-
-@dataclass(frozen=True)
-class AccountSummary:
-    """What the organization report keeps of one account once its own reports are written."""
-
-    account_id: str
-    account_name: str
-    ou_path: str
-    status: CollectionStatus
-    reason: str = ""
-    fix: str = ""
-    failing: Mapping[str, int] | None = None  # severity label -> failing count; None: no audit
-    posture: float | None = None
-    exit_code: int = EXIT_INCOMPLETE
-    snapshot_file: str = ""  # relative to the output folder
-    snapshot_sha256: str = ""
-    report: str = ""  # accounts/<id>/report.html when written
-    # Since the previous organization run (None: the account was not in it, or no such run).
-    new_findings: int | None = None
-    resolved_findings: int | None = None
-
-    @classmethod
-    def of(cls, collection: AccountCollection) -> AccountSummary:
-        """The account as collected, before (or without) an audit."""
-        return cls(
-            account_id=collection.account_id,
-            account_name=collection.account_name,
-            ou_path=collection.ou_path,
-            status=collection.status,
-            reason=collection.reason,
-            fix=collection.fix,
-        )
-
-    @property
-    def failing_total(self) -> int:
-        return sum((self.failing or {}).values())
 
 
 @dataclass(frozen=True)
@@ -312,10 +275,6 @@ def _organization_json(org: OrgSnapshot, org_sha: str, ranked: Sequence[AccountS
     )
 
 
-def _status_counts(ranked: Sequence[AccountSummary]) -> dict[str, int]:
-    return {s.value: sum(1 for a in ranked if a.status is s) for s in CollectionStatus}
-
-
 def _summary_json(
     org: OrgSnapshot,
     ranked: Sequence[AccountSummary],
@@ -323,16 +282,12 @@ def _summary_json(
     entries: OrgEntries,
     previous: Path | None,
 ) -> bytes:
-    failing = {
-        sev.label: sum((a.failing or {}).get(sev.label, 0) for a in ranked)
-        for sev in sorted(Severity, reverse=True)
-    }
     return _dump(
         {
             "organization_id": org.meta.organization_id,
             "accounts": len(ranked),
-            "collection": _status_counts(ranked),
-            "failing": failing,
+            "collection": status_counts(ranked),
+            "failing": failing_by_severity(ranked),
             "organization_findings": _count_rules(entries),
             "changes": _changes(ranked, previous),
             "exit_code": code,

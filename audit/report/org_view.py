@@ -14,15 +14,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audit.findings import AuditResult, Finding, Severity
 from audit.model import OutcomeStatus, Snapshot
 from audit.model_org import PART_ORGANIZATION, AccountCollection, CollectionStatus, OrgSnapshot
+from audit.org_summary import (
+    SEVERITY_LABELS,
+    AccountSummary,
+    failing_by_severity,
+    status_counts,
+)
 from audit.rules.organization import trusted_accounts
-
-if TYPE_CHECKING:
-    from audit.org_run import AccountSummary
 
 TOP_RISKS = 15  # (rule, severity) rows in "Top risks across the organization"
 RISK_EXAMPLES = 4  # example (account, resource) pairs kept per top-risk row
@@ -36,7 +39,7 @@ ONE_CARD_PER_PAGE_UP_TO = 40
 # Rows of trusts to outside accounts in the PDF (riskiest first); all are in report.html and
 # trusts.csv. Keeps the PDF within its page budget whatever the organization trusts.
 PDF_TRUST_ROWS = 100
-SEVERITIES = tuple(s.label for s in sorted(Severity, reverse=True))
+SEVERITIES = SEVERITY_LABELS  # critical..info
 
 
 class TrustScope(StrEnum):
@@ -293,9 +296,9 @@ class OrgViewBuilder:
             generated_at=generated_at,
             page_size=page_size,
             accounts=tuple(ranked),
-            counts={s.value: sum(1 for a in ranked if a.status is s) for s in CollectionStatus},
+            counts=status_counts(ranked),
             severities=SEVERITIES,
-            totals={s: sum((a.failing or {}).get(s, 0) for a in ranked) for s in SEVERITIES},
+            totals=failing_by_severity(ranked),
             average_posture=sum(postures) / len(postures) if postures else None,
             lowest=min(by_posture, key=lambda a: a.posture or 0.0) if by_posture else None,
             heat_columns=audited,
