@@ -67,6 +67,16 @@ def read_collection(path: Path) -> AccountCollection:
         raise InputError(f"{path}: {exc}") from None
 
 
+def recorded_accounts(folder: Path) -> list[str]:
+    """The ids of the folder's accounts that have their collection record (complete ones)."""
+    accounts = folder / ACCOUNTS_DIR
+    return sorted(
+        p.name
+        for p in (accounts.iterdir() if accounts.is_dir() else ())
+        if _ACCOUNT_ID.fullmatch(p.name) and (p / COLLECTION_FILE).is_file()
+    )
+
+
 def read_org_folder(
     folder: Path,
 ) -> tuple[OrgSnapshot, Iterator[tuple[AccountCollection, Snapshot | None]]]:
@@ -83,11 +93,7 @@ def read_org_folder(
         )
     org, _digest = read_organization(org_file)
     accounts = folder / ACCOUNTS_DIR
-    ids = sorted(
-        p.name
-        for p in (accounts.iterdir() if accounts.is_dir() else ())
-        if _ACCOUNT_ID.fullmatch(p.name) and (p / COLLECTION_FILE).is_file()
-    )
+    ids = recorded_accounts(folder)
     if not ids:
         raise InputError(f"{folder}: no collected account under {ACCOUNTS_DIR}/")
 

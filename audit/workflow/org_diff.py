@@ -28,7 +28,7 @@ from audit.errors import InputError
 from audit.findings_file import FINDINGS_FILE
 from audit.model_org import AccountCollection, OrgSnapshot, path_text
 from audit.org_context import attach_organization
-from audit.org_folder import ACCOUNTS_DIR, COLLECTION_FILE, account_dir, read_collection
+from audit.org_folder import COLLECTION_FILE, account_dir, read_collection, recorded_accounts
 from audit.settings import Settings
 from audit.snapshot_io import ORGANIZATION_FILE_NAME, read_organization, read_snapshot
 from audit.workflow.diff import (
@@ -126,12 +126,10 @@ def _read_folder(path: Path) -> _Folder:
     if not is_org_folder(path):
         raise InputError(f"{path} is not an organization folder: no {ORGANIZATION_FILE_NAME}")
     org, _digest = read_organization(path / ORGANIZATION_FILE_NAME)
-    accounts = path / ACCOUNTS_DIR
     collections = {}
-    for where in sorted(accounts.iterdir() if accounts.is_dir() else ()):
-        if (where / COLLECTION_FILE).is_file():
-            c = read_collection(where / COLLECTION_FILE)
-            collections[c.account_id] = c
+    for account_id in recorded_accounts(path):
+        c = read_collection(account_dir(path, account_id) / COLLECTION_FILE)
+        collections[c.account_id] = c
     return _Folder(path, org, collections)
 
 
